@@ -1,0 +1,44 @@
+# Thin wrapper over CMake. `make run` and `make test` do all the set-up on a fresh Debian 12.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps build run test test-sanitize bench install clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@echo "herald: public listener http://127.0.0.1:8080 (SSE), internal http://127.0.0.1:8081 (publish API)"
+	@echo "  subscribe: curl -N 'http://127.0.0.1:8080/v1/sse?channel=news'   or   $(BUILD)/herald tail news"
+	@echo "  publish:   $(BUILD)/herald publish news hello"
+	$(BUILD)/herald serve
+
+test: build
+	@scripts/install-deps.sh --test
+	@tests/browser/setup.sh
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+test-sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHERALD_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE browser
+
+bench: build
+	$(BUILD)/bench/fanout_bench
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,72 @@
+// The `herald` command line: builds the app from the subcommand files, parses, dispatches.
+#include <CLI/CLI.hpp>
+
+#include "cmd/commands.hpp"
+
+namespace herald::cmd {
+
+void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, runner>>& runners) {
+    app.description(
+        "herald: a push gateway. It holds the SSE connections of browsers and apps; your app\n"
+        "publishes events to it over HTTP and herald delivers them at once, in order, and\n"
+        "resumes clients that reconnect without loss.");
+    app.footer(
+        "Examples:\n"
+        "  herald serve                               start the gateway (public :8080, internal 127.0.0.1:8081)\n"
+        "  herald publish news 'hello'                publish a text event to channel news\n"
+        "  echo '{\"n\":1}' | herald publish news -      publish JSON from stdin\n"
+        "  herald tail news --since earliest          print news events, starting with history\n"
+        "\n"
+        "Client commands talk to --url, else HERALD_URL, else http://127.0.0.1:8081.\n"
+        "Exit status: 0 ok, 1 failure, 2 usage error. See man herald.");
+    app.set_version_flag("--version", std::string("herald ") + HERALD_VERSION);
+    app.require_subcommand(1);
+    auto add = [&](runner (*reg)(CLI::App&, context&)) {
+        auto before = app.get_subcommands({}).size();
+        auto r = reg(app, ctx);
+        auto subs = app.get_subcommands({});
+        runners.emplace_back(subs.size() > before ? subs.back() : nullptr, std::move(r));
+    };
+    add(register_serve);
+    add(register_publish);
+    add(register_tail);
+    add(register_version);
+}
+
+int run_cli(int argc, char** argv, context& ctx) {
+    CLI::App app{"", "herald"};
+    std::vector<std::pair<CLI::App*, runner>> runners;
+    build_cli(app, ctx, runners);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        ctx.out << app.help();
+        return exit_ok;
+    } catch (const CLI::CallForAllHelp& e) {
+        ctx.out << app.help("", CLI::AppFormatMode::All);
+        return exit_ok;
+    } catch (const CLI::CallForVersion& e) {
+        ctx.out << e.what() << "\n";
+        return exit_ok;
+    } catch (const CLI::ParseError& e) {
+        // Subcommand --help is raised from inside the subcommand; print that subcommand's help.
+        if (e.get_exit_code() == 0) {
+            for (auto& [sub, r] : runners)
+                if (sub && sub->parsed()) {
+                    ctx.out << sub->help();
+                    return exit_ok;
+                }
+            ctx.out << app.help();
+            return exit_ok;
+        }
+        ctx.err << "herald: " << e.what() << "\n";
+        ctx.err << "Run 'herald --help' or 'herald <command> --help' for usage.\n";
+        return exit_usage;
+    }
+    for (auto& [sub, r] : runners)
+        if (sub && sub->parsed()) return r();
+    ctx.err << app.help();
+    return exit_usage;
+}
+
+}  // namespace herald::cmd

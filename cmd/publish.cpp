@@ -1,0 +1,178 @@
+// `herald publish`: publish one event from an argument or stdin, or many with --ndjson.
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cmd/commands.hpp"
+#include "lib/client/http_client.hpp"
+
+namespace herald::cmd {
+
+namespace {
+
+using nlohmann::json;
+
+struct publish_options {
+    std::string url;
+    std::string channel;
+    std::string data;
+    bool data_given = false;
+    std::string event;
+    std::string idempotency_key;
+    bool json_out = false;
+    bool text = false;
+    bool ndjson = false;
+};
+
+void print_error(context& ctx, const model::error& e) {
+    ctx.err << "herald: " << e.message << "\n";
+    if (!e.hint.empty()) ctx.err << "hint: " << e.hint << "\n";
+}
+
+void print_result(context& ctx, const json& r, bool json_out) {
+    if (json_out) {
+        ctx.out << r.dump() << "\n";
+        return;
+    }
+    ctx.out << "published to " << r.value("channel", "?") << " at offset " << r.value("offset", 0) << " (epoch "
+            << r.value("epoch", "?") << "), queued to " << r.value("delivered_local", 0) << " local subscriber(s)";
+    if (r.value("duplicate", false)) ctx.out << " [duplicate key: nothing new published]";
+    ctx.out << "\n";
+}
+
+int publish_one(context& ctx, const client::server_url& url, const publish_options& o) {
+    std::string data = o.data;
+    if (o.data == "-") {
+        std::ostringstream ss;
+        ss << ctx.in.rdbuf();
+        data = ss.str();
+        if (!data.empty() && data.back() == '\n') data.pop_back();
+    }
+    bool as_json = !o.text && !data.empty() && !json::parse(data, nullptr, false).is_discarded();
+    std::string target = "/v1/channels/" + client::url_encode(o.channel) + "/events";
+    std::string sep = "?";
+    if (!o.event.empty()) {
+        target += sep + "event=" + client::url_encode(o.event);
+        sep = "&";
+    }
+    if (!o.idempotency_key.empty()) target += sep + "idempotency_key=" + client::url_encode(o.idempotency_key);
+    auto reply = client::http_request(url, "POST", target, data, as_json ? "application/json" : "text/plain; charset=utf-8");
+    if (!reply) {
+        print_error(ctx, reply.err());
+        return exit_failure;
+    }
+    if (reply->status != 200) {
+        print_error(ctx, client::reply_error(*reply));
+        return exit_failure;
+    }
+    print_result(ctx, json::parse(reply->body, nullptr, false), o.json_out);
+    return exit_ok;
+}
+
+// Sends lines in batches; prints one result line per input line, in order.
+int publish_ndjson(context& ctx, const client::server_url& url, const publish_options& o) {
+    int failures = 0;
+    std::vector<std::pair<std::size_t, json>> batch;  // (line number, item)
+    std::vector<json> line_results;
+    auto fail_line = [&](std::size_t line, const std::string& msg) {
+        ++failures;
+        json e{{"line", line}, {"error", {{"code", "invalid_line"}, {"message", msg}}}};
+        if (o.json_out)
+            ctx.out << e.dump() << "\n";
+        else
+            ctx.err << "line " << line << ": " << msg << "\n";
+    };
+    auto send = [&]() -> bool {
+        if (batch.empty()) return true;
+        json body{{"events", json::array()}};
+        for (auto& [n, item] : batch) body["events"].push_back(item);
+        auto reply = client::http_request(url, "POST", "/v1/publish", body.dump(), "application/json");
+        if (!reply) {
+            print_error(ctx, reply.err());
+            return false;
+        }
+        auto j = json::parse(reply->body, nullptr, false);
+        if (reply->status != 200 || !j.contains("results")) {
+            print_error(ctx, client::reply_error(*reply));
+            return false;
+        }
+        for (std::size_t i = 0; i < batch.size() && i < j["results"].size(); ++i) {
+            auto& r = j["results"][i];
+            if (r.contains("error")) {
+                ++failures;
+                r["line"] = batch[i].first;
+                if (o.json_out)
+                    ctx.out << r.dump() << "\n";
+                else
+                    ctx.err << "line " << batch[i].first << ": " << r["error"].value("message", "failed") << "\n";
+            } else {
+                print_result(ctx, r, o.json_out);
+            }
+        }
+        batch.clear();
+        return true;
+    };
+    std::string line;
+    std::size_t n = 0;
+    while (std::getline(ctx.in, line)) {
+        ++n;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        auto item = json::parse(line, nullptr, false);
+        if (item.is_discarded() || !item.is_object()) {
+            fail_line(n, "not a JSON object");
+            continue;
+        }
+        if (!item.contains("channel") && !item.contains("channels")) {
+            if (o.channel.empty()) {
+                fail_line(n, "no \"channel\" in the line and no CHANNEL argument");
+                continue;
+            }
+            item["channel"] = o.channel;
+        }
+        if (!o.event.empty() && !item.contains("event")) item["event"] = o.event;
+        batch.emplace_back(n, std::move(item));
+        if (batch.size() == 100 && !send()) return exit_failure;
+    }
+    if (!send()) return exit_failure;
+    return failures ? exit_failure : exit_ok;
+}
+
+}  // namespace
+
+runner register_publish(CLI::App& app, context& ctx) {
+    auto* sub = app.add_subcommand("publish", "Publish an event to a channel");
+    auto o = std::make_shared<publish_options>();
+    sub->add_option("CHANNEL", o->channel, "Channel to publish to");
+    sub->add_option("DATA", o->data, "Event data: JSON if it parses as JSON, else text; '-' reads stdin");
+    sub->add_option("--url", o->url, "Internal listener of the gateway")->envname("HERALD_URL")->default_str(default_url);
+    sub->add_option("--event,-e", o->event, "Event name (SSE event: field)");
+    sub->add_option("--idempotency-key", o->idempotency_key, "Publish at most once per key and channel (5 min window)");
+    sub->add_flag("--text", o->text, "Send DATA as text even if it parses as JSON");
+    sub->add_flag("--json", o->json_out, "Print the server's JSON reply");
+    sub->add_flag("--ndjson", o->ndjson, "Publish one JSON event object per stdin line; one result line each");
+    sub->footer(
+        "Examples:\n"
+        "  herald publish news 'hello'\n"
+        "  herald publish news '{\"price\":42}' --event price\n"
+        "  echo '{\"n\":1}' | herald publish news -\n"
+        "  herald publish news hi --idempotency-key order-17 --json\n"
+        "  printf '%s\\n' '{\"channel\":\"a\",\"data\":1}' '{\"channel\":\"b\",\"data\":2}' | herald publish --ndjson");
+    return [&ctx, o] {
+        auto url = client::parse_url(o->url.empty() ? default_url : o->url);
+        if (!url) {
+            print_error(ctx, url.err());
+            return exit_usage;
+        }
+        if (o->ndjson) return publish_ndjson(ctx, *url, *o);
+        if (o->channel.empty()) {
+            ctx.err << "herald: publish needs a CHANNEL (or --ndjson with channels in the lines)\n";
+            return exit_usage;
+        }
+        if (o->data.empty() && o->data != "-") {
+            // No DATA argument: read stdin, as with '-'.
+            o->data = "-";
+        }
+        return publish_one(ctx, *url, *o);
+    };
+}
+
+}  // namespace herald::cmd

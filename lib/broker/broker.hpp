@@ -1,0 +1,59 @@
+// The Broker: assigns stream positions, keeps history, and fans events out to every node.
+// Contract:
+// - publish() assigns (epoch, offset), appends to history and hands the event to the handler,
+//   as one step per channel: handler.on_event sees each channel's events in offset order, and
+//   an event is visible to read() no later than it reaches on_event.
+// - Local and remote events take the same path: the node never delivers on its own.
+// - Callbacks may run on any thread (inline for the memory broker); they must not block.
+// - Errors come back as model::error values (e.g. 503 when the backing store is unreachable).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/model/error.hpp"
+#include "lib/model/event.hpp"
+
+namespace herald::broker {
+
+class broker_handler {
+public:
+    virtual ~broker_handler() = default;
+    // Called in offset order per channel, from the broker's thread; must not block.
+    virtual void on_event(const model::event_ptr& ev) = 0;
+};
+
+// A channel's stream state and the history after a given offset.
+struct channel_history {
+    std::string channel;
+    std::string epoch;
+    std::uint64_t last_offset = 0;      // the newest offset assigned (0: nothing published yet)
+    std::uint64_t first_available = 0;  // the oldest offset history still holds (last_offset + 1 if none)
+    std::vector<model::event_ptr> events;
+};
+
+struct broker_stats {
+    std::size_t channels = 0;
+    std::size_t history_events = 0;
+};
+
+class broker {
+public:
+    using publish_callback = std::function<void(model::result<model::publish_result>)>;
+    using read_callback = std::function<void(model::result<channel_history>)>;
+
+    virtual ~broker() = default;
+    // Set once before the first publish; the handler outlives the broker's use of it.
+    virtual void set_handler(broker_handler* handler) = 0;
+    virtual void publish(model::publish_request req, publish_callback done) = 0;
+    // after == nullopt: position only, no events; otherwise events with offset > after (≤ limit).
+    virtual void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
+                      read_callback done) = 0;
+    virtual broker_stats stats() const = 0;
+    virtual std::string kind() const = 0;
+};
+
+}  // namespace herald::broker

@@ -1,0 +1,133 @@
+// Memory broker: per-channel lock held across assign → append → on_event so order is kept.
+#include "lib/broker/memory_broker.hpp"
+
+#include <random>
+
+namespace herald::broker {
+
+struct memory_broker::channel_state {
+    channel_state(std::size_t n, std::int64_t age) : history(n, age) {}
+    std::mutex mutex;
+    history::history_ring history;
+    std::uint64_t last_offset = 0;
+    struct remembered {
+        model::publish_result result;
+        std::int64_t expires_at;
+    };
+    std::unordered_map<std::string, remembered> keys;
+    std::deque<std::string> key_order;
+};
+
+namespace {
+std::string random_epoch() {
+    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device rd;
+    std::mt19937_64 gen(rd());
+    std::uniform_int_distribution<int> pick(0, 35);
+    std::string out;
+    for (int i = 0; i < 8; ++i) out.push_back(alphabet[pick(gen)]);
+    return out;
+}
+}  // namespace
+
+memory_broker::memory_broker(const util::clock& clock, memory_broker_options opts)
+    : clock_(clock), opts_(opts), epoch_(random_epoch()) {}
+
+memory_broker::~memory_broker() = default;
+
+memory_broker::channel_state* memory_broker::find_or_create(const std::string& channel) {
+    {
+        std::shared_lock lock(map_mutex_);
+        if (auto it = channels_.find(channel); it != channels_.end()) return it->second.get();
+    }
+    std::unique_lock lock(map_mutex_);
+    auto it = channels_.find(channel);
+    if (it != channels_.end()) return it->second.get();
+    if (channels_.size() >= opts_.max_channels) return nullptr;
+    auto state = std::make_unique<channel_state>(opts_.history_size, opts_.history_ttl_ms);
+    auto* raw = state.get();
+    channels_.emplace(channel, std::move(state));
+    return raw;
+}
+
+void memory_broker::publish(model::publish_request req, publish_callback done) {
+    channel_state* ch = find_or_create(req.channel);
+    if (!ch) {
+        done(model::errors::unavailable("channel limit of " + std::to_string(opts_.max_channels) + " reached",
+                                        "raise broker.max_channels or publish to fewer distinct channels"));
+        return;
+    }
+    const auto now = clock_.now_ms();
+    model::publish_result result;
+    {
+        std::lock_guard lock(ch->mutex);
+        if (!req.idempotency_key.empty()) {
+            auto it = ch->keys.find(req.idempotency_key);
+            if (it != ch->keys.end() && it->second.expires_at > now) {
+                auto r = it->second.result;
+                r.duplicate = true;
+                done(std::move(r));
+                return;
+            }
+        }
+        auto ev = std::make_shared<model::event>();
+        ev->channel = req.channel;
+        ev->offset = ++ch->last_offset;
+        ev->epoch = epoch_;
+        ev->name = std::move(req.name);
+        ev->data = std::move(req.data);
+        ev->kind = req.kind;
+        ev->published_at = now;
+        ch->history.evict_expired(now);
+        ch->history.append(ev);
+        result.channel = ev->channel;
+        result.offset = ev->offset;
+        result.epoch = epoch_;
+        if (!req.idempotency_key.empty()) {
+            while (!ch->key_order.empty() &&
+                   (ch->key_order.size() >= opts_.idempotency_keys_per_channel ||
+                    ch->keys[ch->key_order.front()].expires_at <= now)) {
+                ch->keys.erase(ch->key_order.front());
+                ch->key_order.pop_front();
+            }
+            ch->keys[req.idempotency_key] = {result, now + opts_.idempotency_window_ms};
+            ch->key_order.push_back(req.idempotency_key);
+        }
+        if (handler_) handler_->on_event(ev);
+    }
+    done(std::move(result));
+}
+
+void memory_broker::read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
+                         read_callback done) {
+    channel_state* ch = find_or_create(channel);
+    if (!ch) {
+        done(model::errors::unavailable("channel limit of " + std::to_string(opts_.max_channels) + " reached",
+                                        "raise broker.max_channels"));
+        return;
+    }
+    channel_history h;
+    h.channel = channel;
+    h.epoch = epoch_;
+    {
+        std::lock_guard lock(ch->mutex);
+        ch->history.evict_expired(clock_.now_ms());
+        h.last_offset = ch->last_offset;
+        h.first_available = ch->history.empty() ? ch->last_offset + 1 : ch->history.first_offset();
+        if (after) h.events = ch->history.since(*after, limit);
+    }
+    done(std::move(h));
+}
+
+broker_stats memory_broker::stats() const {
+    broker_stats s;
+    std::shared_lock lock(map_mutex_);
+    s.channels = channels_.size();
+    for (const auto& [name, ch] : channels_) {
+        std::lock_guard l(ch->mutex);
+        s.history_events += ch->history.size();
+    }
+    return s;
+}
+
+}  // namespace herald::broker

@@ -1,0 +1,76 @@
+// Hub: per-shard subscriber lists (lock-free on their thread) plus locked per-channel counts.
+#include "lib/channels/hub.hpp"
+
+#include <algorithm>
+
+namespace herald::channels {
+
+hub::hub(shard_executor& executor) : executor_(executor), shards_(executor.shard_count()) {}
+
+void hub::add(std::size_t shard, const std::string& channel, subscriber* s) {
+    // Count first: a broadcast that sees the count posts to this shard, and the post runs after us.
+    {
+        std::lock_guard lock(counts_mutex_);
+        auto& c = counts_[channel];
+        if (c.per_shard.empty()) c.per_shard.resize(shards_.size());
+        ++c.total;
+        ++c.per_shard[shard];
+    }
+    shards_[shard][channel].push_back(s);
+    subscriptions_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void hub::remove(std::size_t shard, const std::string& channel, subscriber* s) {
+    auto& local = shards_[shard];
+    auto it = local.find(channel);
+    if (it == local.end()) return;
+    auto& list = it->second;
+    auto pos = std::find(list.begin(), list.end(), s);
+    if (pos == list.end()) return;
+    *pos = list.back();
+    list.pop_back();
+    if (list.empty()) local.erase(it);
+    subscriptions_.fetch_sub(1, std::memory_order_relaxed);
+    std::lock_guard lock(counts_mutex_);
+    auto c = counts_.find(channel);
+    if (c == counts_.end()) return;
+    --c->second.per_shard[shard];
+    if (--c->second.total == 0) counts_.erase(c);
+}
+
+std::size_t hub::broadcast(const model::event_ptr& ev) {
+    std::size_t total = 0;
+    std::vector<std::size_t> targets;
+    {
+        std::lock_guard lock(counts_mutex_);
+        auto it = counts_.find(ev->channel);
+        if (it == counts_.end()) return 0;
+        total = it->second.total;
+        for (std::size_t i = 0; i < it->second.per_shard.size(); ++i)
+            if (it->second.per_shard[i] > 0) targets.push_back(i);
+    }
+    auto encoded = std::make_shared<const encoded_event>(ev);
+    for (auto shard : targets)
+        executor_.post(shard, [this, shard, encoded] { deliver_on_shard(shard, encoded); });
+    return total;
+}
+
+void hub::deliver_on_shard(std::size_t shard, const encoded_event_ptr& ev) {
+    auto& local = shards_[shard];
+    auto it = local.find(ev->event().channel);
+    if (it == local.end()) return;
+    for (subscriber* s : it->second) s->deliver(ev);
+}
+
+std::size_t hub::subscribers(const std::string& channel) const {
+    std::lock_guard lock(counts_mutex_);
+    auto it = counts_.find(channel);
+    return it == counts_.end() ? 0 : it->second.total;
+}
+
+std::size_t hub::channel_count() const {
+    std::lock_guard lock(counts_mutex_);
+    return counts_.size();
+}
+
+}  // namespace herald::channels

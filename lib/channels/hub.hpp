@@ -1,0 +1,49 @@
+// The Hub: which subscribers are on which channel, and broadcast of events to them.
+// Subscribers are kept per shard, and each shard's lists are touched only on that shard's thread,
+// so delivery takes no lock. broadcast() (any thread) encodes nothing itself: it wraps the event
+// once and posts one task per shard that has subscribers; each shard delivers to its own.
+// Per-channel subscriber counts are kept under one mutex for broadcast targeting and inspection.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/channels/shard_executor.hpp"
+#include "lib/channels/subscriber.hpp"
+
+namespace herald::channels {
+
+class hub {
+public:
+    explicit hub(shard_executor& executor);
+
+    // On `shard`'s thread. A subscriber is added once per channel; remove() before it is destroyed.
+    void add(std::size_t shard, const std::string& channel, subscriber* s);
+    void remove(std::size_t shard, const std::string& channel, subscriber* s);
+
+    // Any thread; call in offset order per channel (the broker guarantees it). Returns the number
+    // of local subscribers the event was queued to.
+    std::size_t broadcast(const model::event_ptr& ev);
+
+    std::size_t subscribers(const std::string& channel) const;
+    std::size_t channel_count() const;
+    std::size_t subscription_count() const { return subscriptions_.load(std::memory_order_relaxed); }
+
+private:
+    void deliver_on_shard(std::size_t shard, const encoded_event_ptr& ev);
+
+    struct counts {
+        std::size_t total = 0;
+        std::vector<std::uint32_t> per_shard;
+    };
+    shard_executor& executor_;
+    std::vector<std::unordered_map<std::string, std::vector<subscriber*>>> shards_;
+    mutable std::mutex counts_mutex_;
+    std::unordered_map<std::string, counts> counts_;
+    std::atomic<std::size_t> subscriptions_{0};
+};
+
+}  // namespace herald::channels

@@ -1,0 +1,27 @@
+// Outbox: two vectors swapped between queue and batch, so steady state allocates nothing.
+#include "lib/channels/outbox.hpp"
+
+namespace herald::channels {
+
+bool outbox::push(frame f) {
+    const std::size_t n = f->size();
+    if (queued_ + in_flight_ + n > max_bytes_) return false;
+    queued_ += n;
+    queue_.push_back(std::move(f));
+    return true;
+}
+
+std::size_t outbox::take(std::vector<frame>& batch) {
+    batch.swap(queue_);
+    std::size_t n = queued_;
+    in_flight_ += n;
+    queued_ = 0;
+    return n;
+}
+
+void outbox::write_done(std::vector<frame>& batch) {
+    in_flight_ = 0;
+    batch.clear();
+}
+
+}  // namespace herald::channels

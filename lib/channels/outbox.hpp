@@ -1,0 +1,37 @@
+// A connection's bounded queue of frames waiting to be written.
+// Bytes queued plus bytes in flight never pass `max_bytes`: push() refuses instead, and the
+// owner treats that as a slow consumer. Single-threaded: used only on the owning session's thread.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "lib/channels/encoded_event.hpp"
+
+namespace herald::channels {
+
+class outbox {
+public:
+    explicit outbox(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+    // Queues `f`; false (nothing queued) when it would pass the cap.
+    bool push(frame f);
+    // Moves every queued frame into `batch` (which must be empty) for one gather write.
+    // Returns the bytes moved; they count as in flight until write_done().
+    std::size_t take(std::vector<frame>& batch);
+    void write_done(std::vector<frame>& batch);
+
+    bool empty() const { return queue_.empty(); }
+    bool writing() const { return in_flight_ > 0; }
+    std::size_t queued_bytes() const { return queued_; }
+    std::size_t total_bytes() const { return queued_ + in_flight_; }
+    std::size_t max_bytes() const { return max_bytes_; }
+
+private:
+    std::size_t max_bytes_;
+    std::size_t queued_ = 0;
+    std::size_t in_flight_ = 0;
+    std::vector<frame> queue_;
+};
+
+}  // namespace herald::channels

@@ -1,0 +1,113 @@
+// HTTP client on Beast: resolve, connect, write, read, all under one deadline.
+#include "lib/client/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+namespace herald::client {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+
+model::result<server_url> parse_url(const std::string& url) {
+    std::string rest = url;
+    if (rest.rfind("https://", 0) == 0)
+        return model::error{"invalid_url", 0, "URL '" + url + "' uses https, which the CLI does not speak",
+                            "point --url at the internal listener, e.g. http://127.0.0.1:8081"};
+    if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+    if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+    server_url u;
+    u.text = url;
+    if (rest.empty()) return model::error{"invalid_url", 0, "URL '" + url + "' has no host", "use http://HOST:PORT"};
+    if (rest.front() == '[') {
+        auto close = rest.find(']');
+        if (close == std::string::npos) return model::error{"invalid_url", 0, "URL '" + url + "' is malformed", "use http://HOST:PORT"};
+        u.host = rest.substr(1, close - 1);
+        u.port = close + 2 <= rest.size() && rest[close + 1] == ':' ? rest.substr(close + 2) : "80";
+    } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+        u.host = rest.substr(0, colon);
+        u.port = rest.substr(colon + 1);
+    } else {
+        u.host = rest;
+        u.port = "80";
+    }
+    if (u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos)
+        return model::error{"invalid_url", 0, "URL '" + url + "' has an invalid port", "use http://HOST:PORT"};
+    return u;
+}
+
+model::result<http_reply> http_request(const server_url& url, const std::string& method, const std::string& target,
+                                       const std::string& body, const std::string& content_type,
+                                       const header_list& headers, std::chrono::milliseconds timeout) {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    beast::error_code ec;
+    asio::ip::tcp::resolver resolver(io);
+    auto endpoints = resolver.resolve(url.host, url.port, ec);
+    if (ec)
+        return model::error{"unreachable", 0, "cannot resolve " + url.text + ": " + ec.message(),
+                            "check --url or HERALD_URL"};
+    stream.expires_after(timeout);
+    stream.connect(endpoints, ec);
+    if (ec)
+        return model::error{"unreachable", 0, "cannot connect to " + url.text + ": " + ec.message(),
+                            "is `herald serve` running there? set --url or HERALD_URL to its internal listener"};
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, url.host + ":" + url.port);
+    req.set(http::field::user_agent, std::string("herald-cli/") + HERALD_VERSION);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!content_type.empty()) req.set(http::field::content_type, content_type);
+    req.body() = body;
+    req.keep_alive(false);
+    req.prepare_payload();
+    http::write(stream, req, ec);
+    if (ec)
+        return model::error{"unreachable", 0, "cannot send to " + url.text + ": " + ec.message(), "check the server log"};
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    http::read(stream, buffer, parser, ec);
+    if (ec)
+        return model::error{"unreachable", 0, "no reply from " + url.text + ": " + ec.message(),
+                            "is that address a herald internal listener?"};
+    auto& res = parser.get();
+    http_reply out;
+    out.status = res.result_int();
+    out.body = std::move(res.body());
+    out.content_type = std::string(res[http::field::content_type]);
+    return out;
+}
+
+model::error reply_error(const http_reply& reply) {
+    auto j = nlohmann::json::parse(reply.body, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+        const auto& e = j["error"];
+        return model::error{e.value("code", "error"), static_cast<int>(reply.status), e.value("message", ""),
+                            e.value("hint", "")};
+    }
+    return model::error{"http_" + std::to_string(reply.status), static_cast<int>(reply.status),
+                        "server answered " + std::to_string(reply.status), reply.body.substr(0, 200)};
+}
+
+std::string url_encode(const std::string& s) {
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':' || c == '@' || c == '/') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+}  // namespace herald::client

@@ -1,0 +1,27 @@
+// History ring: a deque trimmed from the front by count and age.
+#include "lib/history/history_ring.hpp"
+
+#include <algorithm>
+
+namespace herald::history {
+
+void history_ring::append(model::event_ptr ev) {
+    if (max_count_ == 0) return;
+    events_.push_back(std::move(ev));
+    while (events_.size() > max_count_) events_.pop_front();
+}
+
+void history_ring::evict_expired(std::int64_t now_ms) {
+    if (max_age_ms_ <= 0) return;
+    while (!events_.empty() && events_.front()->published_at <= now_ms - max_age_ms_) events_.pop_front();
+}
+
+std::vector<model::event_ptr> history_ring::since(std::uint64_t after, std::size_t limit) const {
+    auto it = std::upper_bound(events_.begin(), events_.end(), after,
+                               [](std::uint64_t off, const model::event_ptr& e) { return off < e->offset; });
+    std::vector<model::event_ptr> out;
+    for (; it != events_.end() && out.size() < limit; ++it) out.push_back(*it);
+    return out;
+}
+
+}  // namespace herald::history

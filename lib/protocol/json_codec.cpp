@@ -1,0 +1,160 @@
+// JSON codec for the publish API and the envelope format, on nlohmann/json.
+#include "lib/protocol/json_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "lib/model/channel.hpp"
+
+namespace herald::protocol {
+
+using nlohmann::json;
+using model::error;
+namespace errors = model::errors;
+
+std::string json_quote(std::string_view s) {
+    return json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<error> validate_event_name(std::string_view name) {
+    if (name.empty() || name.size() > 100)
+        return errors::invalid_field("event", "must be 1-100 bytes, got " + std::to_string(name.size()));
+    for (char c : name)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return errors::invalid_field("event", "must not contain control characters or line breaks");
+    if (name.rfind("herald.", 0) == 0)
+        return errors::invalid_field("event", "'" + std::string(name) + "' uses the reserved prefix 'herald.'");
+    return std::nullopt;
+}
+
+namespace {
+
+void set_data(model::publish_request& r, const json& data) {
+    if (data.is_string()) {
+        r.kind = model::data_kind::text;
+        r.data = data.get<std::string>();
+    } else {
+        r.kind = model::data_kind::json;
+        r.data = data.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+}
+
+model::result<publish_item> parse_item(const json& j) {
+    if (!j.is_object()) return errors::bad_request("each event must be a JSON object");
+    model::publish_request base;
+    auto data = j.find("data");
+    if (data == j.end()) return errors::missing_field("data");
+    set_data(base, *data);
+    if (auto ev = j.find("event"); ev != j.end() && !ev->is_null()) {
+        if (!ev->is_string()) return errors::invalid_field("event", "must be a string");
+        base.name = ev->get<std::string>();
+        if (auto e = validate_event_name(base.name)) return *e;
+    }
+    if (auto key = j.find("idempotency_key"); key != j.end() && !key->is_null()) {
+        if (!key->is_string()) return errors::invalid_field("idempotency_key", "must be a string");
+        base.idempotency_key = key->get<std::string>();
+        if (base.idempotency_key.empty() || base.idempotency_key.size() > 200)
+            return errors::invalid_field("idempotency_key", "must be 1-200 bytes");
+    }
+    publish_item item;
+    auto ch = j.find("channel");
+    auto chs = j.find("channels");
+    if (ch != j.end() && chs != j.end())
+        return errors::bad_request("give either 'channel' or 'channels', not both");
+    std::vector<std::string> names;
+    if (ch != j.end()) {
+        if (!ch->is_string()) return errors::invalid_field("channel", "must be a string");
+        names.push_back(ch->get<std::string>());
+    } else if (chs != j.end()) {
+        if (!chs->is_array() || chs->empty())
+            return errors::invalid_field("channels", "must be a non-empty array of channel names");
+        if (chs->size() > 100) return errors::too_many_channels(chs->size(), 100);
+        for (const auto& c : *chs) {
+            if (!c.is_string()) return errors::invalid_field("channels", "must contain only strings");
+            names.push_back(c.get<std::string>());
+        }
+        item.multi = true;
+    } else {
+        return errors::missing_field("channel");
+    }
+    for (auto& name : names) {
+        if (auto e = model::validate_channel(name)) return *e;
+        model::publish_request r = base;
+        r.channel = std::move(name);
+        item.requests.push_back(std::move(r));
+    }
+    return item;
+}
+
+}  // namespace
+
+model::result<publish_body> parse_publish_body(std::string_view body) {
+    json j;
+    try {
+        j = json::parse(body);
+    } catch (const json::parse_error& e) {
+        return errors::invalid_json(e.what());
+    }
+    publish_body out;
+    if (j.is_object() && j.contains("events")) {
+        const auto& evs = j["events"];
+        if (!evs.is_array() || evs.empty()) return errors::invalid_field("events", "must be a non-empty array");
+        if (evs.size() > 1000) return errors::invalid_field("events", "holds more than 1000 items");
+        out.batch = true;
+        for (const auto& item : evs) out.items.push_back(parse_item(item));
+        return out;
+    }
+    auto item = parse_item(j);
+    if (!item) return item.err();
+    out.items.push_back(std::move(item));
+    return out;
+}
+
+model::result<model::publish_request> raw_publish_request(std::string channel, std::string_view body, bool is_json,
+                                                          std::string name, std::string idempotency_key) {
+    if (auto e = model::validate_channel(channel)) return *e;
+    if (!name.empty())
+        if (auto e = validate_event_name(name)) return *e;
+    model::publish_request r;
+    r.channel = std::move(channel);
+    r.name = std::move(name);
+    r.idempotency_key = std::move(idempotency_key);
+    if (r.idempotency_key.size() > 200) return errors::invalid_field("idempotency_key", "must be 1-200 bytes");
+    if (is_json) {
+        json j = json::parse(body, nullptr, false);
+        if (j.is_discarded()) return errors::invalid_json("the body is sent as application/json but does not parse");
+        set_data(r, j);
+    } else {
+        r.kind = model::data_kind::text;
+        r.data = std::string(body);
+    }
+    return r;
+}
+
+std::string event_envelope_json(const model::event& ev) {
+    std::string out;
+    out.reserve(ev.data.size() + ev.channel.size() + ev.name.size() + 96);
+    out.append("{\"channel\":").append(json_quote(ev.channel));
+    out.append(",\"offset\":").append(std::to_string(ev.offset));
+    out.append(",\"epoch\":").append(json_quote(ev.epoch));
+    if (!ev.name.empty()) out.append(",\"event\":").append(json_quote(ev.name));
+    out.append(",\"data\":");
+    if (ev.kind == model::data_kind::json)
+        out.append(ev.data);
+    else
+        out.append(json_quote(ev.data));
+    out.append(",\"published_at\":").append(std::to_string(ev.published_at)).push_back('}');
+    return out;
+}
+
+std::string publish_result_json(const model::publish_result& r) {
+    json j{{"channel", r.channel}, {"offset", r.offset}, {"epoch", r.epoch}, {"delivered_local", r.delivered_local}};
+    if (r.duplicate) j["duplicate"] = true;
+    return j.dump();
+}
+
+std::string error_json(const model::error& e) {
+    json j{{"error", {{"code", e.code}, {"message", e.message}, {"hint", e.hint}}}};
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace herald::protocol

@@ -1,0 +1,43 @@
+// JSON wire shapes: publish requests in, events/results/errors out. The only place wire field
+// names of the HTTP API live. Pure functions; parse errors come back as named errors, never throws.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/model/error.hpp"
+#include "lib/model/event.hpp"
+
+namespace herald::protocol {
+
+// One publish item: one event to one or more channels ("channel" or "channels").
+struct publish_item {
+    std::vector<model::publish_request> requests;  // one per channel, same event
+    bool multi = false;                            // given as "channels": reply with {"results":[..]}
+};
+
+// A parsed POST /v1/publish body: a single item, or a batch ({"events":[..]}) whose items are
+// independent (an invalid item carries its error, the rest still publish).
+struct publish_body {
+    bool batch = false;
+    std::vector<model::result<publish_item>> items;
+};
+
+model::result<publish_body> parse_publish_body(std::string_view body);
+
+// Builds the request for a raw body on POST /v1/channels/{ch}/events. `json` says whether the
+// Content-Type was JSON (then the body must parse); a JSON string value becomes text.
+model::result<model::publish_request> raw_publish_request(std::string channel, std::string_view body, bool json,
+                                                          std::string name, std::string idempotency_key);
+
+// Validates an event name: 1-100 bytes, printable, not starting with the reserved "herald.".
+std::optional<model::error> validate_event_name(std::string_view name);
+
+std::string event_envelope_json(const model::event& ev);
+std::string publish_result_json(const model::publish_result& r);
+std::string error_json(const model::error& e);
+// A JSON string literal for `s` (quoted and escaped).
+std::string json_quote(std::string_view s);
+
+}  // namespace herald::protocol

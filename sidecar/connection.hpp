@@ -1,0 +1,20 @@
+// A live connection as its shard sees it: for the keepalive sweep and for shutdown.
+// All calls happen on the connection's own shard thread.
+#pragma once
+
+#include <cstdint>
+
+namespace herald::sidecar {
+
+class connection {
+public:
+    virtual ~connection() = default;
+    // Called by the shard's coarse sweep every keepalive interval.
+    virtual void keepalive_tick() = 0;
+    // Ends the connection for a server stop: streams say goodbye, requests finish or close.
+    virtual void shutdown() = 0;
+    // Writes everything queued (one gather write); called once per flush batch.
+    virtual void flush() = 0;
+};
+
+}  // namespace herald::sidecar

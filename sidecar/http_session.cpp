@@ -1,0 +1,259 @@
+// HTTP session: bounded request reading, routing, JSON replies, hand-off to SSE.
+#include "sidecar/http_session.hpp"
+
+#include <algorithm>
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "lib/model/channel.hpp"
+#include "lib/protocol/json_codec.hpp"
+#include "sidecar/api_publish.hpp"
+#include "sidecar/request_target.hpp"
+#include "sidecar/sse_session.hpp"
+
+namespace herald::sidecar {
+
+http_session::http_session(services& svc, shard& home, asio::ip::tcp::socket socket, listener_kind kind,
+                           std::uint64_t id)
+    : svc_(svc), home_(home), stream_(std::move(socket)), kind_(kind), id_(id) {}
+
+http_session::~http_session() = default;
+
+void http_session::start() {
+    home_.add(shared_from_this());
+    stopping_ = svc_.stopping.load();
+    read_request();
+}
+
+void http_session::read_request() {
+    if (stopping_) {
+        close();
+        return;
+    }
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(svc_.cfg.limits.max_header_bytes));
+    parser_->body_limit(svc_.cfg.limits.max_body_bytes);
+    stream_.expires_after(std::chrono::milliseconds(svc_.cfg.limits.request_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void http_session::on_read(beast::error_code ec) {
+    if (closed_) return;
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted) {
+        close();
+        return;
+    }
+    if (ec == beast::error::timeout) {
+        // The stream has already closed the socket; nothing more can be said to this client.
+        svc_.stats.request_timeouts.fetch_add(1, std::memory_order_relaxed);
+        if (parser_->got_some())
+            svc_.log.info("conn={} request not complete within {} ms, closed", id_, svc_.cfg.limits.request_timeout_ms);
+        close();
+        return;
+    }
+    if (ec == http::error::body_limit) {
+        svc_.stats.requests_too_large.fetch_add(1, std::memory_order_relaxed);
+        reply_error(model::errors::body_too_large(svc_.cfg.limits.max_body_bytes), 11, false);
+        return;
+    }
+    if (ec == http::error::header_limit) {
+        svc_.stats.requests_too_large.fetch_add(1, std::memory_order_relaxed);
+        reply_error({"headers_too_large", 431,
+                     "request headers exceed " + std::to_string(svc_.cfg.limits.max_header_bytes) + " bytes",
+                     "send fewer or shorter headers"},
+                    11, false);
+        return;
+    }
+    if (ec) {
+        reply_error(model::errors::bad_request("malformed HTTP request: " + ec.message()), 11, false);
+        return;
+    }
+    stream_.expires_never();
+    svc_.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
+    request req = parser_->release();
+    handle(req);
+}
+
+void http_session::handle(request& req) {
+    auto origin = req[http::field::origin];
+    origin_ = origin.empty() ? std::string() : "*";
+    auto target = parse_target(req.target());
+    if (!target) {
+        reply_error(model::errors::bad_request("malformed percent-escape in '" + std::string(req.target()) + "'"),
+                    req.version(), req.keep_alive());
+        return;
+    }
+    auto route = match_route(kind_, req.method_string(), target->path);
+    switch (route.id) {
+        case route_id::none: {
+            response res;
+            if (!route.allow.empty()) res.set(http::field::allow, route.allow);
+            auto e = route.error;
+            res.version(req.version());
+            res.keep_alive(req.keep_alive());
+            res.result(static_cast<http::status>(e.status));
+            res.set(http::field::content_type, "application/json");
+            res.body() = protocol::error_json(e);
+            reply(std::move(res));
+            return;
+        }
+        case route_id::cors_preflight: {
+            response res{http::status::no_content, req.version()};
+            res.set(http::field::access_control_allow_origin, "*");
+            res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+            res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, Last-Event-ID, Idempotency-Key");
+            res.set(http::field::access_control_max_age, "600");
+            res.keep_alive(req.keep_alive());
+            reply(std::move(res));
+            return;
+        }
+        case route_id::healthz: {
+            response res{http::status::ok, req.version()};
+            res.set(http::field::content_type, "application/json");
+            res.body() = svc_.stopping.load() ? R"({"status":"stopping"})" : R"({"status":"ok"})";
+            res.keep_alive(req.keep_alive());
+            reply(std::move(res));
+            return;
+        }
+        case route_id::metrics: {
+            response res{http::status::ok, req.version()};
+            res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+            auto bs = svc_.node.broker().stats();
+            res.body() = svc_.stats.render(svc_.node.hub().channel_count(), svc_.node.hub().subscription_count(),
+                                           bs.history_events);
+            res.keep_alive(req.keep_alive());
+            reply(std::move(res));
+            return;
+        }
+        case route_id::sse:
+            start_sse(req);
+            return;
+        case route_id::publish:
+        case route_id::channel_events_post:
+            break;
+    }
+    // Publish: the reply may come from the broker's thread; bring it back to this shard.
+    auto version = req.version();
+    auto keep_alive = req.keep_alive();
+    auto done = [self = shared_from_this(), version, keep_alive](api_reply r) {
+        asio::dispatch(self->home_.io(), [self, version, keep_alive, r = std::move(r)]() mutable {
+            response res{static_cast<http::status>(r.status), version};
+            res.set(http::field::content_type, "application/json");
+            res.body() = std::move(r.body);
+            res.keep_alive(keep_alive);
+            self->reply(std::move(res));
+        });
+    };
+    std::string ct(req[http::field::content_type]);
+    if (route.id == route_id::publish) {
+        handle_publish(svc_, ct, std::move(req.body()), std::move(done));
+        return;
+    }
+    std::string key(req["Idempotency-Key"]);
+    if (auto q = target->param("idempotency_key")) key = *q;
+    handle_channel_publish(svc_, route.channel, ct, std::move(req.body()), target->param("event").value_or(""), key,
+                           std::move(done));
+}
+
+void http_session::start_sse(request& req) {
+    auto target = parse_target(req.target());
+    auto channels = target->params("channel");
+    auto fail = [&](const model::error& e) { reply_error(e, req.version(), false); };
+    if (channels.empty()) {
+        fail({"missing_channel", 400, "no channel given", "add ?channel=NAME (repeat it for several channels)"});
+        return;
+    }
+    for (const auto& c : channels)
+        if (auto e = model::validate_channel(c)) {
+            fail(*e);
+            return;
+        }
+    std::sort(channels.begin(), channels.end());
+    channels.erase(std::unique(channels.begin(), channels.end()), channels.end());
+    if (channels.size() > svc_.cfg.limits.max_channels_per_connection) {
+        fail(model::errors::too_many_channels(channels.size(), svc_.cfg.limits.max_channels_per_connection));
+        return;
+    }
+    sse_params p;
+    p.channels = std::move(channels);
+    p.allow_origin = req[http::field::origin].empty() ? "" : "*";
+    auto envelope = target->param("envelope");
+    if (envelope && *envelope != "json" && *envelope != "none") {
+        fail({"invalid_envelope", 400, "envelope '" + *envelope + "' is not known", "use envelope=json or leave it out"});
+        return;
+    }
+    p.envelope = envelope && *envelope == "json";
+    if (auto since = target->param("since")) {
+        auto s = node::parse_since(*since);
+        if (!s) {
+            fail(model::errors::invalid_cursor(*since));
+            return;
+        }
+        p.since = std::move(*s);
+    } else if (auto last = req.find("Last-Event-ID"); last != req.end() && !last->value().empty()) {
+        // A browser resends this on its own: a bad one opens the stream with herald.reset.
+        auto s = node::parse_since(last->value());
+        if (s)
+            p.since = std::move(*s);
+        else
+            p.since.mode = node::since_mode::bad_cursor;
+    }
+    handed_off_ = true;
+    closed_ = true;
+    auto sock = stream_.release_socket();
+    home_.remove(shared_from_this());
+    svc_.log.debug("conn={} sse stream on {} channel(s)", id_, p.channels.size());
+    auto session = std::make_shared<sse_session>(svc_, home_, std::move(sock), id_, std::move(p));
+    session->start();
+}
+
+void http_session::reply_error(const model::error& e, unsigned version, bool keep_alive) {
+    response res{static_cast<http::status>(e.status), version};
+    res.set(http::field::content_type, "application/json");
+    res.body() = protocol::error_json(e);
+    res.keep_alive(keep_alive);
+    reply(std::move(res));
+}
+
+void http_session::reply(response res) {
+    if (closed_) return;
+    auto code = res.result_int();
+    if (code >= 500)
+        svc_.stats.http_errors_5xx.fetch_add(1, std::memory_order_relaxed);
+    else if (code >= 400)
+        svc_.stats.http_errors_4xx.fetch_add(1, std::memory_order_relaxed);
+    if (!origin_.empty()) res.set(http::field::access_control_allow_origin, origin_);
+    if (stopping_) res.keep_alive(false);
+    res.prepare_payload();
+    auto sp = std::make_shared<response>(std::move(res));
+    writing_ = true;
+    stream_.expires_after(std::chrono::milliseconds(svc_.cfg.limits.request_timeout_ms));
+    http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
+        self->writing_ = false;
+        if (ec || !sp->keep_alive()) {
+            self->close();
+            return;
+        }
+        self->read_request();
+    });
+}
+
+void http_session::shutdown() {
+    stopping_ = true;
+    if (!writing_) close();
+}
+
+void http_session::close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    stream_.close();
+    svc_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    home_.remove(shared_from_this());
+}
+
+}  // namespace herald::sidecar

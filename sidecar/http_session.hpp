@@ -1,0 +1,60 @@
+// One HTTP/1.1 connection on either listener: reads requests under header, body and time
+// limits, routes them, answers API calls (keep-alive), and hands stream requests over to an
+// sse_session with the bare socket. Lives on one shard; touched only on that thread.
+#pragma once
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+#include <optional>
+
+#include "sidecar/connection.hpp"
+#include "sidecar/router.hpp"
+#include "sidecar/services.hpp"
+
+namespace herald::sidecar {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+class http_session final : public connection, public std::enable_shared_from_this<http_session> {
+public:
+    http_session(services& svc, shard& home, asio::ip::tcp::socket socket, listener_kind kind, std::uint64_t id);
+    ~http_session() override;
+
+    void start();  // shard thread
+
+    void keepalive_tick() override {}
+    void shutdown() override;
+    void flush() override {}
+
+private:
+    void read_request();
+    void on_read(beast::error_code ec);
+    void handle(request& req);
+    void start_sse(request& req);
+    void reply(response res);
+    void reply_error(const model::error& e, unsigned version, bool keep_alive);
+    void close();
+
+    services& svc_;
+    shard& home_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    listener_kind kind_;
+    std::uint64_t id_;
+    std::string origin_;
+    bool writing_ = false;
+    bool stopping_ = false;
+    bool handed_off_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace herald::sidecar

@@ -1,0 +1,56 @@
+// Prometheus text rendering for herald's counters.
+#include "sidecar/metrics.hpp"
+
+#include <cstdio>
+
+namespace herald::sidecar {
+
+namespace {
+void emit(std::string& out, const char* name, const char* type, const char* help, double value) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+    out.append(name).append(" ");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", value);
+    out.append(buf).append("\n");
+}
+}  // namespace
+
+std::string metrics::render(std::size_t channels, std::size_t subscriptions, std::size_t history_events) const {
+    std::string out;
+    double deliveries = 0, bytes_out = 0;
+    for (std::size_t i = 0; i < shard_count; ++i) {
+        deliveries += static_cast<double>(per_shard[i].deliveries.load(std::memory_order_relaxed));
+        bytes_out += static_cast<double>(per_shard[i].bytes_out.load(std::memory_order_relaxed));
+    }
+    auto v = [](const auto& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
+    emit(out, "herald_connections_accepted_total", "counter", "TCP connections accepted.", v(connections_accepted));
+    emit(out, "herald_connections_rejected_total", "counter", "Connections refused over limits.max_connections.",
+         v(connections_rejected));
+    emit(out, "herald_connections_open", "gauge", "Open connections on both listeners.", v(connections_open));
+    emit(out, "herald_sse_streams_open", "gauge", "Open SSE streams.", v(sse_streams_open));
+    emit(out, "herald_sse_streams_total", "counter", "SSE streams opened.", v(sse_streams_total));
+    emit(out, "herald_publishes_total", "counter", "Events published.", v(publishes));
+    emit(out, "herald_publish_errors_total", "counter", "Publish items refused.", v(publish_errors));
+    emit(out, "herald_publishes_duplicate_total", "counter", "Publishes answered from an idempotency key.",
+         v(publishes_duplicate));
+    emit(out, "herald_deliveries_total", "counter", "Events queued to subscriber connections.", deliveries);
+    emit(out, "herald_bytes_out_total", "counter", "Bytes written to stream connections.", bytes_out);
+    emit(out, "herald_slow_consumer_disconnects_total", "counter", "Streams closed for passing the outbox limit.",
+         v(slow_consumer_disconnects));
+    emit(out, "herald_resets_total", "counter", "herald.reset events sent to resuming clients.", v(resets_sent));
+    emit(out, "herald_http_requests_total", "counter", "HTTP requests handled.", v(http_requests));
+    emit(out, "herald_http_client_errors_total", "counter", "HTTP replies with a 4xx status.", v(http_errors_4xx));
+    emit(out, "herald_http_server_errors_total", "counter", "HTTP replies with a 5xx status.", v(http_errors_5xx));
+    emit(out, "herald_requests_too_large_total", "counter", "Requests over a header or body limit.",
+         v(requests_too_large));
+    emit(out, "herald_request_timeouts_total", "counter", "Requests not read within limits.request_timeout.",
+         v(request_timeouts));
+    emit(out, "herald_channels", "gauge", "Channels with local subscribers.", static_cast<double>(channels));
+    emit(out, "herald_subscriptions", "gauge", "Channel subscriptions held by local connections.",
+         static_cast<double>(subscriptions));
+    emit(out, "herald_history_events", "gauge", "Events held in history.", static_cast<double>(history_events));
+    return out;
+}
+
+}  // namespace herald::sidecar

@@ -1,0 +1,45 @@
+// Process counters and gauges, exported as Prometheus text on GET /metrics.
+// Relaxed atomics: any thread may bump them; a scrape reads a near-consistent snapshot.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace herald::sidecar {
+
+// Hot-path counters, one set per shard so delivery never contends on a shared cache line.
+struct alignas(64) shard_counters {
+    std::atomic<std::uint64_t> deliveries{0};
+    std::atomic<std::uint64_t> bytes_out{0};
+};
+
+struct metrics {
+    explicit metrics(std::size_t shards) : shard_count(shards), per_shard(new shard_counters[shards]) {}
+    using counter = std::atomic<std::uint64_t>;
+    std::size_t shard_count;
+    std::unique_ptr<shard_counters[]> per_shard;
+    shard_counters& shard(std::size_t i) { return per_shard[i]; }
+
+    counter connections_accepted{0};
+    counter connections_rejected{0};  // over limits.max_connections
+    std::atomic<std::int64_t> connections_open{0};
+    std::atomic<std::int64_t> sse_streams_open{0};
+    counter sse_streams_total{0};
+    counter publishes{0};
+    counter publish_errors{0};
+    counter publishes_duplicate{0};
+    counter slow_consumer_disconnects{0};
+    counter resets_sent{0};
+    counter http_requests{0};
+    counter http_errors_4xx{0};
+    counter http_errors_5xx{0};
+    counter requests_too_large{0};
+    counter request_timeouts{0};
+
+    // Prometheus text exposition; gauges from the Hub and broker are passed in.
+    std::string render(std::size_t channels, std::size_t subscriptions, std::size_t history_events) const;
+};
+
+}  // namespace herald::sidecar

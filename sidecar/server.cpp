@@ -1,0 +1,109 @@
+// Server: construction order = lifetime order; stop = close acceptors, goodbye to streams,
+// wait for shards to drain (bounded by shutdown_timeout), join.
+#include "sidecar/server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <thread>
+
+#include "lib/broker/memory_broker.hpp"
+
+namespace herald::sidecar {
+
+server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(std::move(cfg)), log_(std::move(log)) {
+    unsigned threads = cfg_.threads ? cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
+    shards_ = std::make_unique<shard_pool>(threads, cfg_.sse.keepalive_ms);
+    if (cfg_.broker != "memory")
+        throw std::runtime_error("broker '" + cfg_.broker + "' is not supported by this build (use 'memory')");
+    broker::memory_broker_options mo;
+    mo.history_size = cfg_.history.size;
+    mo.history_ttl_ms = cfg_.history.ttl_ms;
+    mo.idempotency_window_ms = cfg_.history.idempotency_window_ms;
+    broker_ = std::make_unique<broker::memory_broker>(clock_, mo);
+    hub_ = std::make_unique<channels::hub>(*shards_);
+    node_ = std::make_unique<node::node>(*broker_, *hub_);
+    metrics_ = std::make_unique<metrics>(shards_->shard_count());
+    services_ = std::unique_ptr<services>(new services{cfg_, *node_, *metrics_, *shards_, *log_});
+}
+
+server::~server() {
+    stop();
+    wait();
+}
+
+void server::start() {
+    auto& io0 = shards_->at(0).io();
+    public_ = std::make_shared<listener>(*services_, io0, cfg_.public_address, listener_kind::public_listener);
+    internal_ = std::make_shared<listener>(*services_, io0, cfg_.internal_address, listener_kind::internal_listener);
+    public_->start();
+    internal_->start();
+    shards_->run();
+    {
+        std::lock_guard lock(mutex_);
+        started_ = true;
+    }
+    log_->info("herald {} listening: public http://{} (SSE), internal http://{} (publish API), broker {}, {} threads",
+               HERALD_VERSION, cfg_.public_address, cfg_.internal_address, broker_->kind(), shards_->shard_count());
+}
+
+unsigned short server::public_port() const { return public_ ? public_->port() : 0; }
+unsigned short server::internal_port() const { return internal_ ? internal_->port() : 0; }
+
+void server::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stop_requested_ || !started_) {
+            if (!started_) stopped_ = true;
+            cv_.notify_all();
+            return;
+        }
+        stop_requested_ = true;
+    }
+    services_->stopping.store(true);
+    log_->info("stopping: closing listeners and ending streams");
+    auto pub = public_, in = internal_;
+    asio::post(shards_->at(0).io(), [pub, in] {
+        pub->stop();
+        in->stop();
+    });
+    shards_->stop();
+    std::lock_guard lock(mutex_);
+    watchdog_ = std::thread([this] {
+        // Shards end by themselves once their connections have said goodbye; force it after the timeout.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg_.shutdown_timeout_ms);
+        std::unique_lock lock(mutex_);
+        if (!cv_.wait_until(lock, deadline, [this] { return stopped_; })) {
+            lock.unlock();
+            log_->warn("shutdown timeout of {} ms passed: closing remaining connections", cfg_.shutdown_timeout_ms);
+            shards_->force_stop();
+        }
+    });
+}
+
+void server::abort() { shards_->force_stop(); }
+
+bool server::finished() {
+    std::lock_guard lock(mutex_);
+    return stopped_;
+}
+
+void server::wait() {
+    {
+        std::unique_lock lock(mutex_);
+        if (!started_) return;
+        cv_.wait(lock, [this] { return stop_requested_; });
+    }
+    shards_->join();
+    {
+        std::lock_guard lock(mutex_);
+        stopped_ = true;
+        cv_.notify_all();
+    }
+    std::thread watchdog;
+    {
+        std::lock_guard lock(mutex_);
+        watchdog.swap(watchdog_);
+    }
+    if (watchdog.joinable()) watchdog.join();
+}
+
+}  // namespace herald::sidecar

@@ -1,0 +1,56 @@
+// The composition root of `herald serve`: builds the broker, hub, node, shards and listeners,
+// runs them, and stops cleanly. Services are declared before the shards so that sessions
+// (destroyed with the io_contexts) never outlive what they reference.
+// start() throws std::runtime_error naming the resource when a listener cannot bind.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <spdlog/logger.h>
+#include <thread>
+
+#include "lib/broker/broker.hpp"
+#include "lib/channels/hub.hpp"
+#include "lib/config/config.hpp"
+#include "lib/node/node.hpp"
+#include "lib/util/clock.hpp"
+#include "sidecar/listener.hpp"
+#include "sidecar/metrics.hpp"
+#include "sidecar/services.hpp"
+#include "sidecar/shard.hpp"
+
+namespace herald::sidecar {
+
+class server {
+public:
+    server(config::config cfg, std::shared_ptr<spdlog::logger> log);
+    ~server();
+
+    void start();                 // bind listeners and start the I/O threads
+    void wait();                  // block until stop() has completed
+    void stop();                  // any thread, idempotent: streams get a goodbye, then threads end
+    void abort();                 // any thread: end every connection now (a second signal)
+    bool finished();              // wait() has completed
+    unsigned short public_port() const;
+    unsigned short internal_port() const;
+
+private:
+    config::config cfg_;
+    std::shared_ptr<spdlog::logger> log_;
+    util::system_clock clock_;
+    std::unique_ptr<shard_pool> shards_;
+    std::unique_ptr<broker::broker> broker_;
+    std::unique_ptr<channels::hub> hub_;
+    std::unique_ptr<node::node> node_;
+    std::unique_ptr<metrics> metrics_;
+    std::unique_ptr<services> services_;
+    std::shared_ptr<listener> public_, internal_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::thread watchdog_;
+    bool started_ = false, stop_requested_ = false, stopped_ = false;
+};
+
+}  // namespace herald::sidecar

@@ -1,0 +1,74 @@
+// Shards: one io_context per I/O thread. Each connection lives on one shard for its whole life,
+// so its state needs no lock. A shard keeps its connections (for the keepalive sweep and stop),
+// and a flush list so that deliveries queued in one pass go out as one gather write each.
+// shard_pool implements channels::shard_executor for the Hub.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "lib/channels/shard_executor.hpp"
+#include "sidecar/connection.hpp"
+
+namespace herald::sidecar {
+
+namespace asio = boost::asio;
+
+class shard {
+public:
+    shard(std::size_t index, std::int64_t keepalive_ms);
+
+    std::size_t index() const { return index_; }
+    asio::io_context& io() { return io_; }
+
+    // Shard thread only.
+    void add(std::shared_ptr<connection> c) { connections_.insert(std::move(c)); }
+    void remove(const std::shared_ptr<connection>& c) { connections_.erase(c); }
+    std::size_t connection_count() const { return connections_.size(); }
+    // Asks for c->flush() at the end of the current batch of work on this shard.
+    void request_flush(std::shared_ptr<connection> c);
+
+    void start_sweep();
+    void stop();  // shard thread: shut connections down, stop the sweep, release the work guard
+
+private:
+    void sweep();
+    void flush_all();
+
+    std::size_t index_;
+    std::int64_t keepalive_ms_;
+    asio::io_context io_{1};
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+    asio::steady_timer sweep_timer_;
+    std::unordered_set<std::shared_ptr<connection>> connections_;
+    std::vector<std::shared_ptr<connection>> to_flush_, flushing_;
+    bool stopped_ = false;
+};
+
+class shard_pool final : public channels::shard_executor {
+public:
+    shard_pool(std::size_t count, std::int64_t keepalive_ms);
+    std::size_t shard_count() const override { return shards_.size(); }
+    void post(std::size_t shard, std::function<void()> work) override;
+    shard& at(std::size_t i) { return *shards_[i]; }
+    // Round-robin choice for a new connection.
+    shard& next();
+
+    void run();       // starts one thread per shard and returns
+    void stop();      // asks every shard to stop (any thread)
+    void force_stop();
+    void join();
+
+private:
+    std::vector<std::unique_ptr<shard>> shards_;
+    std::vector<std::thread> threads_;
+    std::atomic<std::size_t> next_{0};
+};
+
+}  // namespace herald::sidecar

@@ -1,0 +1,303 @@
+// SSE session: headers + opening comment, hub registration, history replay, live delivery.
+#include "sidecar/sse_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <limits>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "lib/protocol/cursor.hpp"
+#include "lib/protocol/json_codec.hpp"
+#include "lib/protocol/sse_encoder.hpp"
+
+namespace herald::sidecar {
+
+namespace {
+constexpr int notsent_lowat = 16 * 1024;
+
+channels::frame make_frame(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+
+const channels::frame& keepalive_frame() {
+    static const channels::frame f = make_frame(protocol::sse_comment("keepalive"));
+    return f;
+}
+}  // namespace
+
+sse_session::sse_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, sse_params params)
+    : svc_(svc),
+      home_(home),
+      socket_(std::move(socket)),
+      id_(id),
+      params_(std::move(params)),
+      outbox_(svc.cfg.limits.outbox_bytes) {
+    svc_.stats.sse_streams_open.fetch_add(1, std::memory_order_relaxed);
+    svc_.stats.sse_streams_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+sse_session::~sse_session() { svc_.stats.sse_streams_open.fetch_sub(1, std::memory_order_relaxed); }
+
+void sse_session::start() {
+    home_.add(shared_from_this());
+    boost::system::error_code ec;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notsent_lowat, sizeof notsent_lowat);
+
+    std::string head =
+        "HTTP/1.1 200 OK\r\n"
+        "Content-Type: text/event-stream; charset=utf-8\r\n"
+        "Cache-Control: no-cache\r\n"
+        "X-Accel-Buffering: no\r\n"
+        "Connection: close\r\n";
+    if (!params_.allow_origin.empty()) {
+        head.append("Access-Control-Allow-Origin: ").append(params_.allow_origin).append("\r\n");
+        if (params_.allow_origin != "*") head.append("Vary: Origin\r\n");
+    }
+    head.append("\r\n");
+    head.append(protocol::sse_comment("herald stream open"));
+    head.append(protocol::sse_retry(svc_.cfg.sse.retry_ms));
+    push(make_frame(std::move(head)));
+    request_flush();
+    wait_readable();
+
+    const auto& chans = params_.channels;
+    names_fp_ = protocol::names_fingerprint(chans);
+    epochs_.resize(chans.size());
+    offsets_.resize(chans.size());
+    histories_.resize(chans.size());
+    for (const auto& c : chans) svc_.node.hub().add(home_.index(), c, this);
+    in_hub_ = true;
+
+    auto plan = node::read_plan(params_.since, chans);
+    reads_pending_ = chans.size();
+    auto self = shared_from_this();
+    for (std::size_t i = 0; i < chans.size(); ++i) {
+        svc_.node.read(chans[i], plan[i], std::numeric_limits<std::size_t>::max(),
+                       [self, i](model::result<broker::channel_history> h) {
+                           auto& io = self->home_.io();
+                           asio::dispatch(io, [self, i, h = std::move(h)]() mutable {
+                               self->on_history(i, std::move(h));
+                           });
+                       });
+    }
+}
+
+void sse_session::on_history(std::size_t index, model::result<broker::channel_history> h) {
+    if (closed_) return;
+    if (!h) {
+        svc_.log.warn("sse conn={} cannot read channel '{}': {}", id_, params_.channels[index], h.err().message);
+        finish("broker unavailable");
+        return;
+    }
+    histories_[index] = std::move(h.value());
+    if (--reads_pending_ == 0) go_live();
+}
+
+void sse_session::go_live() {
+    auto plan = node::plan_resume(params_.since, params_.channels, std::move(histories_));
+    histories_ = {};
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        epochs_[i] = plan[i].epoch;
+        offsets_[i] = params_.since.mode == node::since_mode::cursor && plan[i].reset_reason.empty()
+                          ? params_.since.cursor.offsets[i]
+                          : 0;
+    }
+    epochs_fp_ = protocol::epochs_fingerprint(epochs_);
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        if (!plan[i].reset_reason.empty()) {
+            offsets_[i] = plan[i].resume_offset;
+            send_reset(i, plan[i].reset_reason);
+            continue;
+        }
+        for (const auto& ev : plan[i].replay) {
+            offsets_[i] = ev->offset;
+            std::string f = protocol::sse_id_line(current_cursor());
+            f.append(protocol::sse_event_body(*ev, params_.envelope));
+            if (!push(make_frame(std::move(f)))) return;
+            svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+        }
+        offsets_[i] = plan[i].resume_offset;
+    }
+    // The position the stream starts from, so a client can resume even before its first event.
+    push(make_frame(protocol::sse_id_line(current_cursor()) + "\n"));
+    replaying_ = false;
+    auto held = std::move(held_);
+    held_ = {};
+    held_bytes_ = 0;
+    for (const auto& ev : held) {
+        if (closed_) return;
+        deliver_live(*ev);
+    }
+    request_flush();
+}
+
+std::string sse_session::current_cursor() const {
+    protocol::cursor c;
+    c.names_fp = names_fp_;
+    c.epochs_fp = epochs_fp_;
+    c.offsets = offsets_;
+    return protocol::encode_cursor(c);
+}
+
+void sse_session::send_reset(std::size_t index, std::string_view reason) {
+    svc_.stats.resets_sent.fetch_add(1, std::memory_order_relaxed);
+    std::string data = "{\"channel\":" + protocol::json_quote(params_.channels[index]) +
+                       ",\"reason\":" + protocol::json_quote(reason) + ",\"epoch\":" + protocol::json_quote(epochs_[index]) +
+                       ",\"offset\":" + std::to_string(offsets_[index]) + "}";
+    std::string f = protocol::sse_id_line(current_cursor());
+    f.append(protocol::sse_control_event("herald.reset", data));
+    push(make_frame(std::move(f)));
+}
+
+void sse_session::deliver(const channels::encoded_event_ptr& ev) noexcept {
+    if (closed_ || closing_) return;
+    if (replaying_) {
+        held_bytes_ += ev->event().data.size();
+        if (held_bytes_ > outbox_.max_bytes()) {
+            closing_ = true;
+            asio::post(home_.io(), [self = shared_from_this()] {
+                self->svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+                self->finish("slow consumer during replay");
+            });
+            return;
+        }
+        held_.push_back(ev);
+        return;
+    }
+    deliver_live(*ev);
+    request_flush();
+}
+
+void sse_session::deliver_live(const channels::encoded_event& enc) {
+    const auto& ev = enc.event();
+    std::size_t i = 0;
+    if (params_.channels.size() > 1) {
+        while (i < params_.channels.size() && params_.channels[i] != ev.channel) ++i;
+        if (i == params_.channels.size()) return;
+    }
+    if (ev.epoch != epochs_[i]) {
+        epochs_[i] = ev.epoch;
+        epochs_fp_ = protocol::epochs_fingerprint(epochs_);
+        offsets_[i] = ev.offset - 1;
+        send_reset(i, "epoch_changed");
+    } else if (ev.offset <= offsets_[i]) {
+        return;  // already replayed
+    }
+    offsets_[i] = ev.offset;
+    bool ok;
+    if (params_.channels.size() == 1) {
+        ok = push(enc.sse_single(params_.envelope));
+    } else {
+        const auto& body = enc.sse_body(params_.envelope);
+        auto id = make_frame(protocol::sse_id_line(current_cursor()));
+        ok = outbox_.total_bytes() + id->size() + body->size() <= outbox_.max_bytes() && push(std::move(id)) && push(body);
+        if (!ok) push(nullptr);
+    }
+    if (ok) svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool sse_session::push(channels::frame f) {
+    if (closing_ || closed_) return false;
+    if (f && outbox_.push(std::move(f))) return true;
+    // Over the cap: this reader is not keeping up. Close after the current work; the client
+    // resumes from the last id it received.
+    closing_ = true;
+    svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    svc_.log.warn("sse conn={} slow consumer: outbox over {} bytes, disconnecting (client resumes from its last id)",
+                  id_, outbox_.max_bytes());
+    asio::post(home_.io(), [self = shared_from_this()] { self->finish("slow consumer"); });
+    return false;
+}
+
+void sse_session::request_flush() {
+    if (flush_requested_ || closed_) return;
+    flush_requested_ = true;
+    home_.request_flush(shared_from_this());
+}
+
+void sse_session::flush() {
+    flush_requested_ = false;
+    if (closed_ || outbox_.writing() || outbox_.empty()) return;
+    std::size_t bytes = outbox_.take(batch_);
+    buffers_.clear();
+    for (const auto& f : batch_) buffers_.emplace_back(f->data(), f->size());
+    wrote_since_tick_ = true;
+    asio::async_write(socket_, buffers_,
+                      [self = shared_from_this(), bytes](boost::system::error_code ec, std::size_t) {
+                          self->outbox_.write_done(self->batch_);
+                          if (self->closed_) return;
+                          if (ec) {
+                              self->finish("write failed");
+                              return;
+                          }
+                          self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+                          if (!self->outbox_.empty() && !self->closing_)
+                              self->flush();
+                          else if (self->closing_ && self->outbox_.empty() && self->svc_.stopping.load())
+                              self->finish("server stopping");
+                      });
+}
+
+void sse_session::keepalive_tick() {
+    if (closed_ || closing_ || replaying_) return;
+    if (!wrote_since_tick_ && outbox_.empty()) {
+        push(keepalive_frame());
+        request_flush();
+    }
+    wrote_since_tick_ = false;
+}
+
+void sse_session::shutdown() {
+    if (closed_) return;
+    if (closing_ || replaying_) {
+        finish("server stopping");
+        return;
+    }
+    std::string data = "{\"reason\":\"shutdown\",\"reconnect\":true,\"cursor\":" + protocol::json_quote(current_cursor()) + "}";
+    std::string bye = protocol::sse_retry(svc_.cfg.sse.retry_ms);
+    bye.append(protocol::sse_control_event("herald.disconnect", data));
+    bool ok = push(make_frame(std::move(bye)));
+    closing_ = true;
+    if (!ok || (!outbox_.writing() && outbox_.empty())) {
+        finish("server stopping");
+        return;
+    }
+    request_flush();
+}
+
+void sse_session::wait_readable() {
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+        if (self->closed_) return;
+        if (ec) {
+            self->finish("read failed");
+            return;
+        }
+        char sink[256];
+        boost::system::error_code rec;
+        std::size_t n = self->socket_.read_some(asio::buffer(sink), rec);
+        if (rec || n == 0) {
+            self->finish("client closed");
+            return;
+        }
+        self->wait_readable();  // a client may send bytes on an SSE stream; they carry no meaning
+    });
+}
+
+void sse_session::finish(std::string_view why) {
+    if (closed_) return;
+    closed_ = true;
+    if (in_hub_) {
+        for (const auto& c : params_.channels) svc_.node.hub().remove(home_.index(), c, this);
+        in_hub_ = false;
+    }
+    svc_.log.debug("sse conn={} closed: {}", id_, why);
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    held_.clear();
+    svc_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    home_.remove(shared_from_this());
+}
+
+}  // namespace herald::sidecar

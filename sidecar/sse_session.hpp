@@ -1,0 +1,79 @@
+// One Server-Sent Events stream: subscribes to its channels, replays what the client missed,
+// then writes live events. Lives on one shard; every member is touched only on that thread.
+// Writes go through a bounded outbox and one gather write per flush; a client that cannot keep
+// up past the outbox cap is disconnected (slow consumer) and resumes with its last id.
+// An idle stream holds no read buffer: it only waits for the socket to become readable (EOF).
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/channels/outbox.hpp"
+#include "lib/channels/subscriber.hpp"
+#include "lib/node/resume.hpp"
+#include "sidecar/connection.hpp"
+#include "sidecar/services.hpp"
+
+namespace herald::sidecar {
+
+struct sse_params {
+    std::vector<std::string> channels;  // sorted, unique
+    node::since_spec since;
+    bool envelope = false;
+    std::string allow_origin;  // value for Access-Control-Allow-Origin, empty for none
+};
+
+class sse_session final : public connection,
+                          public channels::subscriber,
+                          public std::enable_shared_from_this<sse_session> {
+public:
+    sse_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, sse_params params);
+    ~sse_session() override;
+
+    void start();  // shard thread
+
+    void deliver(const channels::encoded_event_ptr& ev) noexcept override;
+    void keepalive_tick() override;
+    void shutdown() override;
+    void flush() override;
+
+private:
+    void on_history(std::size_t index, model::result<broker::channel_history> h);
+    void go_live();
+    void deliver_live(const channels::encoded_event& ev);
+    void send_reset(std::size_t index, std::string_view reason);
+    std::string current_cursor() const;
+    bool push(channels::frame f);
+    void request_flush();
+    void wait_readable();
+    void finish(std::string_view why);
+
+    services& svc_;
+    shard& home_;
+    asio::ip::tcp::socket socket_;
+    std::uint64_t id_;
+    sse_params params_;
+    channels::outbox outbox_;
+    std::vector<channels::frame> batch_;
+    std::vector<asio::const_buffer> buffers_;
+
+    std::vector<std::string> epochs_;
+    std::vector<std::uint64_t> offsets_;
+    std::uint16_t names_fp_ = 0;
+    std::uint32_t epochs_fp_ = 0;
+
+    std::vector<broker::channel_history> histories_;
+    std::vector<channels::encoded_event_ptr> held_;
+    std::size_t held_bytes_ = 0;
+    std::size_t reads_pending_ = 0;
+    bool replaying_ = true;
+    bool in_hub_ = false;
+    bool flush_requested_ = false;
+    bool wrote_since_tick_ = false;
+    bool closing_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace herald::sidecar
