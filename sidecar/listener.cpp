@@ -33,7 +33,7 @@ asio::ip::tcp::endpoint parse_endpoint(const std::string& address) {
 }
 
 listener::listener(services& svc, asio::io_context& io, const std::string& address, listener_kind kind)
-    : svc_(svc), acceptor_(io), kind_(kind), address_(address) {
+    : svc_(svc), acceptor_(io), retry_timer_(io), kind_(kind), address_(address) {
     auto ep = parse_endpoint(address);
     boost::system::error_code ec;
     auto fail = [&](const boost::system::error_code& e) {
@@ -54,6 +54,7 @@ void listener::start() { accept(); }
 void listener::stop() {
     boost::system::error_code ec;
     acceptor_.close(ec);
+    retry_timer_.cancel();
 }
 
 void listener::accept() {
@@ -90,7 +91,14 @@ void listener::accept() {
                 asio::post(target.io(), [session] { session->start(); });
             }
         } else {
-            self->svc_.log.warn("accept on {} failed: {}", self->address_, ec.message());
+            // Out of file descriptors (or another transient failure): log, count, wait a little.
+            self->svc_.stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+            self->svc_.log.warn("accept on {} failed: {}; pausing accepts for 100 ms", self->address_, ec.message());
+            self->retry_timer_.expires_after(std::chrono::milliseconds(100));
+            self->retry_timer_.async_wait([self](boost::system::error_code tec) {
+                if (!tec && self->acceptor_.is_open()) self->accept();
+            });
+            return;
         }
         self->accept();
     });

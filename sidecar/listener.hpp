@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,7 @@ private:
 
     services& svc_;
     asio::ip::tcp::acceptor acceptor_;
+    asio::steady_timer retry_timer_;  // pause accepting after EMFILE/ENFILE instead of spinning
     listener_kind kind_;
     std::string address_;
     unsigned short port_ = 0;

@@ -103,13 +103,14 @@ void sse_session::go_live() {
                           ? params_.since.cursor.offsets[i]
                           : 0;
     }
+    // Positions of reset channels first, so every id written below already reflects them.
+    for (std::size_t i = 0; i < plan.size(); ++i)
+        if (!plan[i].reset_reason.empty()) offsets_[i] = plan[i].resume_offset;
     epochs_fp_ = protocol::epochs_fingerprint(epochs_);
+    for (std::size_t i = 0; i < plan.size(); ++i)
+        if (!plan[i].reset_reason.empty()) send_reset(i, plan[i].reset_reason);
     for (std::size_t i = 0; i < plan.size(); ++i) {
-        if (!plan[i].reset_reason.empty()) {
-            offsets_[i] = plan[i].resume_offset;
-            send_reset(i, plan[i].reset_reason);
-            continue;
-        }
+        if (!plan[i].reset_reason.empty()) continue;
         for (const auto& ev : plan[i].replay) {
             offsets_[i] = ev->offset;
             std::string f = protocol::sse_id_line(current_cursor());
