@@ -9,8 +9,9 @@ namespace herald::sidecar {
 class connection {
 public:
     virtual ~connection() = default;
-    // Called by the shard's coarse sweep every keepalive interval.
-    virtual void keepalive_tick() = 0;
+    // Called by the shard's coarse sweep (about once a second) with the steady clock in ms:
+    // keepalives, pings and idle timeouts are decided here, not by a timer per connection.
+    virtual void tick(std::int64_t now_ms) = 0;
     // Ends the connection for a server stop: streams say goodbye, requests finish or close.
     virtual void shutdown() = 0;
     // Writes everything queued (one gather write); called once per flush batch.

@@ -54,6 +54,7 @@ void http_session::on_read(beast::error_code ec) {
         close();
         return;
     }
+    linger_ = true;  // from here on, part of the request may still be unread
     if (ec == http::error::body_limit) {
         svc_.stats.requests_too_large.fetch_add(1, std::memory_order_relaxed);
         reply_error(model::errors::body_too_large(svc_.cfg.limits.max_body_bytes), 11, false);
@@ -71,6 +72,7 @@ void http_session::on_read(beast::error_code ec) {
         reply_error(model::errors::bad_request("malformed HTTP request: " + ec.message()), 11, false);
         return;
     }
+    linger_ = false;
     stream_.expires_never();
     svc_.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
     request req = parser_->release();
@@ -193,8 +195,10 @@ void http_session::start_sse(request& req) {
             return;
         }
         p.since = std::move(*s);
-    } else if (auto last = req.find("Last-Event-ID"); last != req.end() && !last->value().empty()) {
-        // A browser resends this on its own: a bad one opens the stream with herald.reset.
+    }
+    if (auto last = req.find("Last-Event-ID"); last != req.end() && !last->value().empty()) {
+        // A browser resends this on its own when it reconnects, with the URL (and its since=)
+        // unchanged: the newer Last-Event-ID wins, and a bad one opens the stream with herald.reset.
         auto s = node::parse_since(last->value());
         if (s)
             p.since = std::move(*s);
@@ -233,6 +237,10 @@ void http_session::reply(response res) {
     stream_.expires_after(std::chrono::milliseconds(svc_.cfg.limits.request_timeout_ms));
     http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
         self->writing_ = false;
+        if (!ec && !sp->keep_alive() && self->linger_) {
+            self->linger();
+            return;
+        }
         if (ec || !sp->keep_alive()) {
             self->close();
             return;
@@ -244,6 +252,23 @@ void http_session::reply(response res) {
 void http_session::shutdown() {
     stopping_ = true;
     if (!writing_) close();
+}
+
+void http_session::linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::milliseconds(std::min<std::int64_t>(svc_.cfg.limits.request_timeout_ms, 2000)));
+    drain();
+}
+
+void http_session::drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec || self->closed_)
+            self->close();
+        else
+            self->drain();
+    });
 }
 
 void http_session::close() {

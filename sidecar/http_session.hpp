@@ -30,7 +30,7 @@ public:
 
     void start();  // shard thread
 
-    void keepalive_tick() override {}
+    void tick(std::int64_t) override {}
     void shutdown() override;
     void flush() override {}
 
@@ -42,6 +42,10 @@ private:
     void reply(response res);
     void reply_error(const model::error& e, unsigned version, bool keep_alive);
     void close();
+    // After refusing a request whose body was not read: stop sending, discard what the client
+    // still sends (up to a short deadline) so the refusal is read instead of reset, then close.
+    void linger();
+    void drain();
 
     services& svc_;
     shard& home_;
@@ -55,6 +59,7 @@ private:
     bool stopping_ = false;
     bool handed_off_ = false;
     bool closed_ = false;
+    bool linger_ = false;
 };
 
 }  // namespace herald::sidecar

@@ -30,6 +30,10 @@ std::string metrics::render(std::size_t channels, std::size_t subscriptions, std
     emit(out, "herald_connections_open", "gauge", "Open connections on both listeners.", v(connections_open));
     emit(out, "herald_sse_streams_open", "gauge", "Open SSE streams.", v(sse_streams_open));
     emit(out, "herald_sse_streams_total", "counter", "SSE streams opened.", v(sse_streams_total));
+    emit(out, "herald_ws_connections_open", "gauge", "Open WebSocket connections.", v(ws_open));
+    emit(out, "herald_ws_connections_total", "counter", "WebSocket connections opened.", v(ws_total));
+    emit(out, "herald_ws_handshake_failures_total", "counter", "WebSocket upgrades refused or failed.",
+         v(ws_handshake_failures));
     emit(out, "herald_publishes_total", "counter", "Events published.", v(publishes));
     emit(out, "herald_publish_errors_total", "counter", "Publish items refused.", v(publish_errors));
     emit(out, "herald_publishes_duplicate_total", "counter", "Publishes answered from an idempotency key.",

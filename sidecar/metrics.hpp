@@ -27,6 +27,9 @@ struct metrics {
     std::atomic<std::int64_t> connections_open{0};
     std::atomic<std::int64_t> sse_streams_open{0};
     counter sse_streams_total{0};
+    std::atomic<std::int64_t> ws_open{0};
+    counter ws_total{0};
+    counter ws_handshake_failures{0};
     counter publishes{0};
     counter publish_errors{0};
     counter publishes_duplicate{0};

@@ -12,6 +12,7 @@ struct entry {
 };
 constexpr entry table[] = {
     {"/v1/sse", "GET", route_id::sse, false},
+    {"/v1/ws", "GET", route_id::ws, false},
     {"/healthz", "GET", route_id::healthz, false},
     {"/metrics", "GET", route_id::metrics, true},
     {"/v1/publish", "POST", route_id::publish, true},
@@ -27,7 +28,7 @@ route_match match_route(listener_kind listener, std::string_view method, std::st
     }
     for (const auto& e : table) {
         if (e.path != path || (e.internal_only && !internal)) continue;
-        if (e.method == method || (method == "HEAD" && e.method == "GET" && e.id != route_id::sse)) {
+        if (e.method == method || (method == "HEAD" && e.method == "GET" && e.id != route_id::sse && e.id != route_id::ws)) {
             m.id = e.id;
             return m;
         }

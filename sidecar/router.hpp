@@ -11,7 +11,7 @@ namespace herald::sidecar {
 
 enum class listener_kind { public_listener, internal_listener };
 
-enum class route_id { none, sse, healthz, metrics, publish, channel_events_post, cors_preflight };
+enum class route_id { none, sse, ws, healthz, metrics, publish, channel_events_post, cors_preflight };
 
 struct route_match {
     route_id id = route_id::none;

@@ -11,7 +11,9 @@ namespace herald::sidecar {
 
 server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(std::move(cfg)), log_(std::move(log)) {
     unsigned threads = cfg_.threads ? cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
-    shards_ = std::make_unique<shard_pool>(threads, cfg_.sse.keepalive_ms);
+    // One coarse sweep per shard drives keepalives, pings and idle timeouts.
+    std::int64_t tick = std::min<std::int64_t>({1000, cfg_.sse.keepalive_ms, cfg_.ws.ping_interval_ms});
+    shards_ = std::make_unique<shard_pool>(threads, std::max<std::int64_t>(tick, 10));
     if (cfg_.broker != "memory")
         throw std::runtime_error("broker '" + cfg_.broker + "' is not supported by this build (use 'memory')");
     broker::memory_broker_options mo;

@@ -5,8 +5,8 @@
 
 namespace herald::sidecar {
 
-shard::shard(std::size_t index, std::int64_t keepalive_ms)
-    : index_(index), keepalive_ms_(keepalive_ms), work_(asio::make_work_guard(io_)), sweep_timer_(io_) {}
+shard::shard(std::size_t index, std::int64_t tick_ms)
+    : index_(index), tick_ms_(tick_ms), work_(asio::make_work_guard(io_)), sweep_timer_(io_) {}
 
 void shard::request_flush(std::shared_ptr<connection> c) {
     bool first = to_flush_.empty();
@@ -21,8 +21,8 @@ void shard::flush_all() {
 }
 
 void shard::start_sweep() {
-    if (keepalive_ms_ <= 0 || stopped_) return;
-    sweep_timer_.expires_after(std::chrono::milliseconds(keepalive_ms_));
+    if (tick_ms_ <= 0 || stopped_) return;
+    sweep_timer_.expires_after(std::chrono::milliseconds(tick_ms_));
     sweep_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) sweep();
     });
@@ -32,8 +32,14 @@ void shard::sweep() {
     if (stopped_) return;
     // Copy: a tick may end a connection, which removes it from the set.
     std::vector<std::shared_ptr<connection>> all(connections_.begin(), connections_.end());
-    for (auto& c : all) c->keepalive_tick();
+    coarse_now_ = now_ms();
+    for (auto& c : all) c->tick(coarse_now_);
     start_sweep();
+}
+
+std::int64_t shard::now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 void shard::stop() {
@@ -45,9 +51,9 @@ void shard::stop() {
     work_.reset();
 }
 
-shard_pool::shard_pool(std::size_t count, std::int64_t keepalive_ms) {
+shard_pool::shard_pool(std::size_t count, std::int64_t tick_ms) {
     if (count == 0) count = 1;
-    for (std::size_t i = 0; i < count; ++i) shards_.push_back(std::make_unique<shard>(i, keepalive_ms));
+    for (std::size_t i = 0; i < count; ++i) shards_.push_back(std::make_unique<shard>(i, tick_ms));
 }
 
 void shard_pool::post(std::size_t shard, std::function<void()> work) { asio::post(shards_[shard]->io(), std::move(work)); }

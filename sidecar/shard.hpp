@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 
 class shard {
 public:
-    shard(std::size_t index, std::int64_t keepalive_ms);
+    shard(std::size_t index, std::int64_t tick_ms);
 
     std::size_t index() const { return index_; }
     asio::io_context& io() { return io_; }
@@ -35,6 +35,15 @@ public:
     void request_flush(std::shared_ptr<connection> c);
 
     void start_sweep();
+    // Steady clock in milliseconds, as passed to connection::tick.
+    static std::int64_t now_ms();
+    // The time of the last sweep: cheap enough to stamp every write with.
+    std::int64_t coarse_now() const { return coarse_now_; }
+    // One read buffer shared by the shard's connections: a read is parsed before the next starts.
+    std::vector<char>& read_buffer() {
+        if (read_buffer_.empty()) read_buffer_.resize(64 * 1024);
+        return read_buffer_;
+    }
     void stop();  // shard thread: shut connections down, stop the sweep, release the work guard
 
 private:
@@ -42,18 +51,20 @@ private:
     void flush_all();
 
     std::size_t index_;
-    std::int64_t keepalive_ms_;
+    std::int64_t tick_ms_;
     asio::io_context io_{1};
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
     asio::steady_timer sweep_timer_;
     std::unordered_set<std::shared_ptr<connection>> connections_;
     std::vector<std::shared_ptr<connection>> to_flush_, flushing_;
     bool stopped_ = false;
+    std::int64_t coarse_now_ = now_ms();
+    std::vector<char> read_buffer_;
 };
 
 class shard_pool final : public channels::shard_executor {
 public:
-    shard_pool(std::size_t count, std::int64_t keepalive_ms);
+    shard_pool(std::size_t count, std::int64_t tick_ms);
     std::size_t shard_count() const override { return shards_.size(); }
     void post(std::size_t shard, std::function<void()> work) override;
     shard& at(std::size_t i) { return *shards_[i]; }

@@ -223,7 +223,7 @@ void sse_session::flush() {
     std::size_t bytes = outbox_.take(batch_);
     buffers_.clear();
     for (const auto& f : batch_) buffers_.emplace_back(f->data(), f->size());
-    wrote_since_tick_ = true;
+    last_write_ms_ = home_.coarse_now();
     asio::async_write(socket_, buffers_,
                       [self = shared_from_this(), bytes](boost::system::error_code ec, std::size_t) {
                           self->outbox_.write_done(self->batch_);
@@ -240,13 +240,12 @@ void sse_session::flush() {
                       });
 }
 
-void sse_session::keepalive_tick() {
+void sse_session::tick(std::int64_t now_ms) {
     if (closed_ || closing_ || replaying_) return;
-    if (!wrote_since_tick_ && outbox_.empty()) {
+    if (now_ms - last_write_ms_ >= svc_.cfg.sse.keepalive_ms && outbox_.empty()) {
         push(keepalive_frame());
         request_flush();
     }
-    wrote_since_tick_ = false;
 }
 
 void sse_session::shutdown() {

@@ -35,7 +35,7 @@ public:
     void start();  // shard thread
 
     void deliver(const channels::encoded_event_ptr& ev) noexcept override;
-    void keepalive_tick() override;
+    void tick(std::int64_t now_ms) override;
     void shutdown() override;
     void flush() override;
 
@@ -71,7 +71,7 @@ private:
     bool replaying_ = true;
     bool in_hub_ = false;
     bool flush_requested_ = false;
-    bool wrote_since_tick_ = false;
+    std::int64_t last_write_ms_ = 0;
     bool closing_ = false;
     bool closed_ = false;
 };

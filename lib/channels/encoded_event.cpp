@@ -3,6 +3,8 @@
 
 #include "lib/protocol/cursor.hpp"
 #include "lib/protocol/sse_encoder.hpp"
+#include "lib/protocol/ws_codec.hpp"
+#include "lib/protocol/ws_frame.hpp"
 
 namespace herald::channels {
 
@@ -24,6 +26,13 @@ const frame& encoded_event::sse_single(bool envelope) const {
         single_[i] = std::make_shared<const std::string>(std::move(out));
     });
     return single_[i];
+}
+
+const frame& encoded_event::ws() const {
+    std::call_once(ws_once_, [&] {
+        ws_ = std::make_shared<const std::string>(protocol::ws_frame(protocol::ws_opcode::text, protocol::ws_event_json(*ev_)));
+    });
+    return ws_;
 }
 
 }  // namespace herald::channels

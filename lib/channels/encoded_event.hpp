@@ -23,11 +23,13 @@ public:
     const frame& sse_body(bool envelope) const;
     // The whole frame for a one-channel stream: `id: <cursor>` line plus the body.
     const frame& sse_single(bool envelope) const;
+    // One complete WebSocket text frame (header included) carrying the event JSON.
+    const frame& ws() const;
 
 private:
     model::event_ptr ev_;
-    mutable std::once_flag body_once_[2], single_once_[2];
-    mutable frame body_[2], single_[2];
+    mutable std::once_flag body_once_[2], single_once_[2], ws_once_;
+    mutable frame body_[2], single_[2], ws_;
 };
 
 using encoded_event_ptr = std::shared_ptr<const encoded_event>;

@@ -11,6 +11,16 @@ bool outbox::push(frame f) {
     return true;
 }
 
+void outbox::push_unchecked(frame f) {
+    queued_ += f->size();
+    queue_.push_back(std::move(f));
+}
+
+void outbox::clear_queued() {
+    queue_.clear();
+    queued_ = 0;
+}
+
 std::size_t outbox::take(std::vector<frame>& batch) {
     batch.swap(queue_);
     std::size_t n = queued_;

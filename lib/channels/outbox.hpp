@@ -19,6 +19,10 @@ public:
     // Moves every queued frame into `batch` (which must be empty) for one gather write.
     // Returns the bytes moved; they count as in flight until write_done().
     std::size_t take(std::vector<frame>& batch);
+    // Queues a small control frame past the cap (a close frame after an overflow).
+    void push_unchecked(frame f);
+    // Drops what is queued but not yet in flight.
+    void clear_queued();
     void write_done(std::vector<frame>& batch);
 
     bool empty() const { return queue_.empty(); }

@@ -23,6 +23,11 @@ struct sse_config {
     unsigned retry_ms = 2000;
 };
 
+struct ws_config {
+    std::int64_t ping_interval_ms = 25000;  // a client silent for two intervals is closed
+    std::size_t max_message_bytes = 64 << 10;
+};
+
 struct history_config {
     std::size_t size = 100;
     std::int64_t ttl_ms = 10 * 60 * 1000;
@@ -38,6 +43,7 @@ struct config {
     std::int64_t shutdown_timeout_ms = 5000;
     limits_config limits;
     sse_config sse;
+    ws_config ws;
     history_config history;
 };
 

@@ -41,7 +41,7 @@ std::vector<channel_resume> plan_resume(const since_spec& since, const std::vect
     std::string all_reset;
     if (since.mode == since_mode::bad_cursor || (since.mode == since_mode::cursor && !cursor_fits(since, channels))) {
         all_reset = "bad_cursor";
-    } else if (since.mode == since_mode::cursor) {
+    } else if (since.mode == since_mode::cursor && !since.any_epoch) {
         std::vector<std::string> epochs;
         for (const auto& h : histories) epochs.push_back(h.epoch);
         if (protocol::epochs_fingerprint(epochs) != since.cursor.epochs_fp) all_reset = "epoch_changed";

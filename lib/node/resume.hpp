@@ -18,6 +18,7 @@ enum class since_mode { live, earliest, cursor, bad_cursor };
 struct since_spec {
     since_mode mode = since_mode::live;
     protocol::cursor cursor;
+    bool any_epoch = false;  // cursor offsets count in whatever epoch is current (no epoch given)
 };
 
 // "" → live, "earliest" → earliest, otherwise a cursor; nullopt when malformed.

@@ -7,7 +7,7 @@
 
 namespace herald::protocol {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps a publisher's key order in event data
 using model::error;
 namespace errors = model::errors;
 

@@ -1,0 +1,115 @@
+// WebSocket JSON codec on nlohmann/json; event payloads are assembled without re-parsing data.
+#include "lib/protocol/ws_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "lib/model/channel.hpp"
+#include "lib/protocol/json_codec.hpp"
+
+namespace herald::protocol {
+
+using nlohmann::json;
+
+namespace {
+model::error command_error(std::string code, std::string message, std::string hint) {
+    return {std::move(code), 400, std::move(message), std::move(hint)};
+}
+}  // namespace
+
+std::optional<ws_command_error> parse_ws_command(std::string_view text, ws_command& out) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded())
+        return ws_command_error{"", command_error("invalid_json", "message is not valid JSON",
+                                                  "send one JSON object per text frame, e.g. {\"op\":\"ping\"}")};
+    if (!j.is_object())
+        return ws_command_error{"", command_error("invalid_command", "message is not a JSON object",
+                                                  "send {\"op\":\"subscribe\",\"channel\":\"news\"}")};
+    if (auto id = j.find("id"); id != j.end()) {
+        if (!id->is_number_integer() && !id->is_number_unsigned() && !id->is_string())
+            return ws_command_error{"", command_error("invalid_command", "'id' must be a number or a string",
+                                                      "use an increasing integer per command")};
+        out.id = id->dump();
+    }
+    auto op = j.find("op");
+    if (op == j.end() || !op->is_string())
+        return ws_command_error{out.id, command_error("invalid_command", "missing 'op'",
+                                                     "op is one of subscribe, unsubscribe, ping, refresh")};
+    const auto name = op->get<std::string>();
+    if (name == "ping") {
+        out.op = ws_op::ping;
+        return std::nullopt;
+    }
+    if (name == "refresh") {
+        out.op = ws_op::refresh;
+        auto t = j.find("token");
+        if (t == j.end() || !t->is_string())
+            return ws_command_error{out.id, command_error("invalid_command", "refresh needs a 'token' string",
+                                                          "send {\"op\":\"refresh\",\"token\":\"...\"}")};
+        out.token = t->get<std::string>();
+        return std::nullopt;
+    }
+    if (name != "subscribe" && name != "unsubscribe")
+        return ws_command_error{out.id, command_error("unknown_op", "unknown op '" + name + "'",
+                                                      "op is one of subscribe, unsubscribe, ping, refresh")};
+    out.op = name == "subscribe" ? ws_op::subscribe : ws_op::unsubscribe;
+    auto ch = j.find("channel");
+    if (ch == j.end() || !ch->is_string())
+        return ws_command_error{out.id, command_error("invalid_command", name + " needs a 'channel' string",
+                                                     "send {\"op\":\"" + name + "\",\"channel\":\"news\"}")};
+    out.channel = ch->get<std::string>();
+    if (auto e = model::validate_channel(out.channel)) return ws_command_error{out.id, *e};
+    if (out.op == ws_op::subscribe) {
+        if (auto s = j.find("since"); s != j.end() && !s->is_null()) {
+            if (!s->is_object() || !s->contains("offset") || !(*s)["offset"].is_number_unsigned())
+                return ws_command_error{out.id,
+                                        command_error("invalid_since", "'since' must be {\"epoch\":..,\"offset\":N}",
+                                                      "pass the epoch and offset of the last event you processed")};
+            ws_since since;
+            since.offset = (*s)["offset"].get<std::uint64_t>();
+            if (auto e = s->find("epoch"); e != s->end() && !e->is_null()) {
+                if (!e->is_string())
+                    return ws_command_error{out.id, command_error("invalid_since", "'since.epoch' must be a string",
+                                                                  "pass the epoch from the last event")};
+                since.epoch = e->get<std::string>();
+            }
+            out.since = since;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string ws_event_json(const model::event& ev) {
+    std::string out;
+    out.reserve(ev.data.size() + ev.channel.size() + ev.name.size() + 96);
+    out.append("{\"op\":\"event\",\"channel\":").append(json_quote(ev.channel));
+    out.append(",\"offset\":").append(std::to_string(ev.offset));
+    out.append(",\"epoch\":").append(json_quote(ev.epoch));
+    if (!ev.name.empty()) out.append(",\"event\":").append(json_quote(ev.name));
+    out.append(",\"data\":");
+    if (ev.kind == model::data_kind::json)
+        out.append(ev.data);
+    else
+        out.append(json_quote(ev.data));
+    out.append(",\"published_at\":").append(std::to_string(ev.published_at)).push_back('}');
+    return out;
+}
+
+std::string ws_error_json(std::string_view id, const model::error& e) {
+    std::string out = "{\"op\":\"error\"";
+    if (!id.empty()) out.append(",\"id\":").append(id);
+    out.append(",\"code\":").append(json_quote(e.code));
+    out.append(",\"message\":").append(json_quote(e.message));
+    if (!e.hint.empty()) out.append(",\"hint\":").append(json_quote(e.hint));
+    out.push_back('}');
+    return out;
+}
+
+std::string ws_reply_json(std::string_view op, std::string_view id, std::string_view extra) {
+    std::string out = "{\"op\":";
+    out.append(json_quote(op));
+    if (!id.empty()) out.append(",\"id\":").append(id);
+    out.append(extra).push_back('}');
+    return out;
+}
+
+}  // namespace herald::protocol

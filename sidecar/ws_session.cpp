@@ -1,0 +1,422 @@
+// WebSocket session: command handling, per-channel resume, shared pre-built frames, close codes.
+#include "sidecar/ws_session.hpp"
+
+#include <algorithm>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <limits>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "lib/protocol/cursor.hpp"
+#include "lib/protocol/json_codec.hpp"
+#include "lib/protocol/ws_codec.hpp"
+
+namespace herald::sidecar {
+
+namespace {
+constexpr int notsent_lowat = 16 * 1024;
+
+channels::frame make_frame(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+
+const channels::frame& ping_frame() {
+    static const channels::frame f = make_frame(protocol::ws_frame(protocol::ws_opcode::ping, ""));
+    return f;
+}
+}  // namespace
+
+// One subscribe request (a command, or the query's channels) waiting for its history reads.
+struct ws_session::group {
+    std::vector<std::string> channels;
+    std::vector<std::uint64_t> generations;
+    node::since_spec since;
+    std::string id;
+    std::vector<broker::channel_history> histories;
+    std::size_t pending = 0;
+    bool failed = false;
+};
+
+ws_session::ws_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, ws_params params)
+    : svc_(svc),
+      home_(home),
+      socket_(std::move(socket)),
+      id_(id),
+      params_(std::move(params)),
+      parser_(svc.cfg.ws.max_message_bytes),
+      outbox_(svc.cfg.limits.outbox_bytes) {
+    svc_.stats.ws_open.fetch_add(1, std::memory_order_relaxed);
+    svc_.stats.ws_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+ws_session::~ws_session() { svc_.stats.ws_open.fetch_sub(1, std::memory_order_relaxed); }
+
+void ws_session::start() {
+    home_.add(shared_from_this());
+    boost::system::error_code ec;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);
+    ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notsent_lowat, sizeof notsent_lowat);
+    last_read_ms_ = last_ping_ms_ = home_.coarse_now();
+    wait_readable();
+    if (!params_.channels.empty()) subscribe(std::move(params_.channels), std::move(params_.since), "");
+    params_ = {};
+}
+
+ws_session::subscription* ws_session::find(const std::string& channel) {
+    for (auto& s : subs_)
+        if (s.channel == channel) return &s;
+    return nullptr;
+}
+
+void ws_session::subscribe(std::vector<std::string> channels, node::since_spec since, std::string id) {
+    if (subs_.size() + channels.size() > svc_.cfg.limits.max_channels_per_connection) {
+        send_text(protocol::ws_error_json(
+            id, model::errors::too_many_channels(subs_.size() + channels.size(), svc_.cfg.limits.max_channels_per_connection)));
+        return;
+    }
+    for (const auto& c : channels)
+        if (find(c)) {
+            send_text(protocol::ws_error_json(id, {"already_subscribed", 409, "already subscribed to '" + c + "'",
+                                                   "unsubscribe first, or keep the subscription you have"}));
+            return;
+        }
+    auto g = std::make_shared<group>();
+    g->since = std::move(since);
+    g->id = std::move(id);
+    g->histories.resize(channels.size());
+    g->pending = channels.size();
+    for (const auto& c : channels) {
+        subscription s;
+        s.channel = c;
+        s.generation = next_generation_++;
+        g->generations.push_back(s.generation);
+        subs_.push_back(std::move(s));
+        svc_.node.hub().add(home_.index(), c, this);
+    }
+    g->channels = std::move(channels);
+    auto plan = node::read_plan(g->since, g->channels);
+    auto self = shared_from_this();
+    for (std::size_t i = 0; i < g->channels.size(); ++i) {
+        svc_.node.read(g->channels[i], plan[i], std::numeric_limits<std::size_t>::max(),
+                       [self, g, i](model::result<broker::channel_history> h) {
+                           asio::dispatch(self->home_.io(), [self, g, i, h = std::move(h)]() mutable {
+                               self->on_group_read(g, i, std::move(h));
+                           });
+                       });
+    }
+}
+
+void ws_session::on_group_read(const std::shared_ptr<group>& g, std::size_t index,
+                               model::result<broker::channel_history> h) {
+    if (closed_) return;
+    if (!h) {
+        g->failed = true;
+        svc_.log.warn("ws conn={} cannot read channel '{}': {}", id_, g->channels[index], h.err().message);
+    } else {
+        g->histories[index] = std::move(h.value());
+    }
+    if (--g->pending == 0) finish_group(g);
+}
+
+void ws_session::finish_group(const std::shared_ptr<group>& g) {
+    if (g->failed) {
+        for (std::size_t i = 0; i < g->channels.size(); ++i) {
+            auto* s = find(g->channels[i]);
+            if (s && s->generation == g->generations[i]) drop(g->channels[i]);
+        }
+        send_text(protocol::ws_error_json(g->id, model::errors::unavailable("cannot read channel history from the broker",
+                                                                             "retry the subscribe in a moment")));
+        return;
+    }
+    auto plan = node::plan_resume(g->since, g->channels, std::move(g->histories));
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        auto* s = find(g->channels[i]);
+        if (!s || s->generation != g->generations[i]) continue;  // unsubscribed meanwhile
+        auto& p = plan[i];
+        s->epoch = p.epoch;
+        const bool recovered = p.reset_reason.empty() && g->since.mode != node::since_mode::live;
+        send_text(protocol::ws_reply_json("subscribed", g->id,
+                                          ",\"channel\":" + protocol::json_quote(s->channel) +
+                                              ",\"epoch\":" + protocol::json_quote(p.epoch) +
+                                              ",\"offset\":" + std::to_string(p.resume_offset) +
+                                              ",\"recovered\":" + (recovered ? "true" : "false")));
+        if (!p.reset_reason.empty()) {
+            svc_.stats.resets_sent.fetch_add(1, std::memory_order_relaxed);
+            send_text(protocol::ws_reply_json("reset", "",
+                                              ",\"channel\":" + protocol::json_quote(s->channel) +
+                                                  ",\"reason\":" + protocol::json_quote(p.reset_reason) +
+                                                  ",\"epoch\":" + protocol::json_quote(p.epoch) +
+                                                  ",\"offset\":" + std::to_string(p.resume_offset)));
+        }
+        for (const auto& ev : p.replay) {
+            if (!push(make_frame(protocol::ws_frame(protocol::ws_opcode::text, protocol::ws_event_json(*ev))))) return;
+            svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+        }
+        s->offset = p.resume_offset;
+        s->replaying = false;
+        auto held = std::move(s->held);
+        for (const auto& ev : held) {
+            if (closing_) return;
+            deliver_live(*s, *ev);
+        }
+    }
+    request_flush();
+}
+
+bool ws_session::drop(const std::string& channel) {
+    auto it = std::find_if(subs_.begin(), subs_.end(), [&](const subscription& s) { return s.channel == channel; });
+    if (it == subs_.end()) return false;
+    svc_.node.hub().remove(home_.index(), channel, this);
+    subs_.erase(it);
+    return true;
+}
+
+void ws_session::unsubscribe(const std::string& channel, const std::string& id) {
+    if (!drop(channel)) {
+        send_text(protocol::ws_error_json(id, {"not_subscribed", 404, "not subscribed to '" + channel + "'",
+                                               "subscribe before unsubscribing"}));
+        return;
+    }
+    send_text(protocol::ws_reply_json("unsubscribed", id, ",\"channel\":" + protocol::json_quote(channel)));
+}
+
+void ws_session::deliver(const channels::encoded_event_ptr& ev) noexcept {
+    if (closed_ || closing_) return;
+    auto* s = find(ev->event().channel);
+    if (!s) return;
+    if (s->replaying) {
+        if (s->held.size() >= 4096) {
+            close_with(model::disconnects::slow_consumer, "too many events during replay");
+            return;
+        }
+        s->held.push_back(ev);
+        return;
+    }
+    deliver_live(*s, *ev);
+    request_flush();
+}
+
+void ws_session::deliver_live(subscription& s, const channels::encoded_event& enc) {
+    const auto& ev = enc.event();
+    if (ev.epoch != s.epoch) {
+        s.epoch = ev.epoch;
+        svc_.stats.resets_sent.fetch_add(1, std::memory_order_relaxed);
+        send_text(protocol::ws_reply_json("reset", "",
+                                          ",\"channel\":" + protocol::json_quote(s.channel) +
+                                              ",\"reason\":\"epoch_changed\",\"epoch\":" + protocol::json_quote(ev.epoch) +
+                                              ",\"offset\":" + std::to_string(ev.offset - 1)));
+    } else if (ev.offset <= s.offset) {
+        return;  // already replayed
+    }
+    s.offset = ev.offset;
+    if (push(enc.ws())) svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ws_session::send_text(std::string json) {
+    push(make_frame(protocol::ws_frame(protocol::ws_opcode::text, json)));
+    request_flush();
+}
+
+bool ws_session::push(channels::frame f) {
+    if (closing_ || closed_) return false;
+    if (outbox_.push(std::move(f))) return true;
+    svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    svc_.log.warn("ws conn={} slow consumer: outbox over {} bytes, closing with {}", id_, outbox_.max_bytes(),
+                  model::disconnects::slow_consumer.code);
+    outbox_.clear_queued();
+    close_with(model::disconnects::slow_consumer);
+    return false;
+}
+
+void ws_session::request_flush() {
+    if (flush_requested_ || closed_) return;
+    flush_requested_ = true;
+    home_.request_flush(shared_from_this());
+}
+
+void ws_session::flush() {
+    flush_requested_ = false;
+    if (closed_ || outbox_.writing() || outbox_.empty()) return;
+    std::size_t bytes = outbox_.take(batch_);
+    buffers_.clear();
+    for (const auto& f : batch_) buffers_.emplace_back(f->data(), f->size());
+    asio::async_write(socket_, buffers_, [self = shared_from_this(), bytes](boost::system::error_code ec, std::size_t) {
+        self->outbox_.write_done(self->batch_);
+        if (self->closed_) return;
+        if (ec) {
+            self->finish("write failed");
+            return;
+        }
+        self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+        if (!self->outbox_.empty())
+            self->flush();
+        else if (self->closing_)
+            self->finish("closed");
+    });
+}
+
+void ws_session::close_with(const model::disconnect& d, std::string_view detail) {
+    if (closing_ || closed_) return;
+    closing_ = true;
+    close_deadline_ms_ = home_.coarse_now() + 2000;
+    std::string reason(detail.empty() ? d.reason : detail);
+    if (reason.size() > 123) reason.resize(123);
+    svc_.log.debug("ws conn={} closing with {} ({})", id_, d.code, reason);
+    outbox_.push_unchecked(make_frame(protocol::ws_close_frame(d.code, reason)));
+    request_flush();
+}
+
+void ws_session::tick(std::int64_t now_ms) {
+    if (closed_) return;
+    if (closing_) {
+        if (now_ms >= close_deadline_ms_) finish("close not written in time");
+        return;
+    }
+    const auto interval = svc_.cfg.ws.ping_interval_ms;
+    if (now_ms - last_read_ms_ >= 2 * interval) {
+        close_with(model::disconnects::idle_timeout);
+        return;
+    }
+    if (now_ms - last_ping_ms_ >= interval) {
+        last_ping_ms_ = now_ms;
+        push(ping_frame());
+        request_flush();
+    }
+}
+
+void ws_session::shutdown() {
+    if (closed_) return;
+    if (closing_) {
+        finish("server stopping");
+        return;
+    }
+    close_with(model::disconnects::shutdown);
+}
+
+void ws_session::wait_readable() {
+    socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                       [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
+}
+
+void ws_session::on_readable(boost::system::error_code ec) {
+    if (closed_) return;
+    if (ec) {
+        finish("read failed");
+        return;
+    }
+    auto& buf = home_.read_buffer();
+    boost::system::error_code rec;
+    std::size_t n = socket_.read_some(asio::buffer(buf), rec);
+    if (rec == asio::error::would_block) {
+        wait_readable();
+        return;
+    }
+    if (rec || n == 0) {
+        finish("client closed");
+        return;
+    }
+    last_read_ms_ = home_.coarse_now();
+    if (closing_) {
+        wait_readable();  // drain until the close frame is out; input no longer matters
+        return;
+    }
+    std::vector<protocol::ws_message> messages;
+    auto err = parser_.feed(std::string_view(buf.data(), n), messages);
+    for (auto& m : messages) {
+        if (closing_ || closed_) break;
+        on_message(m);
+    }
+    if (err && !closing_) {
+        const auto& d = err->close_code == 1009   ? model::disconnects::message_too_big
+                         : err->close_code == 1007 ? model::disconnects::invalid_payload
+                                                   : model::disconnects::protocol_error;
+        svc_.log.info("ws conn={} protocol error: {}", id_, err->message);
+        close_with(d, err->message);
+    }
+    if (!parser_.mid_message()) parser_.shrink();
+    if (!closed_) wait_readable();
+}
+
+void ws_session::on_message(protocol::ws_message& m) {
+    using protocol::ws_opcode;
+    switch (m.opcode) {
+        case ws_opcode::text:
+            on_text(m.payload);
+            return;
+        case ws_opcode::binary:
+            close_with(model::disconnects::unsupported_data);
+            return;
+        case ws_opcode::ping:
+            push(make_frame(protocol::ws_frame(ws_opcode::pong, m.payload)));
+            request_flush();
+            return;
+        case ws_opcode::pong:
+            return;
+        case ws_opcode::close: {
+            std::uint16_t code = 1000;
+            if (m.payload.size() >= 2)
+                code = static_cast<std::uint16_t>((static_cast<unsigned char>(m.payload[0]) << 8) |
+                                                  static_cast<unsigned char>(m.payload[1]));
+            // Echo the client's code when it is one that may be sent (RFC 6455 §7.4).
+            const bool sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                                  (code >= 3000 && code <= 4999);
+            close_with({sendable ? code : std::uint16_t{1000}, "client_close", "", true}, "closing");
+            return;
+        }
+        case ws_opcode::continuation:
+            return;
+    }
+}
+
+void ws_session::on_text(const std::string& text) {
+    protocol::ws_command cmd;
+    if (auto err = protocol::parse_ws_command(text, cmd)) {
+        send_text(protocol::ws_error_json(err->id, err->error));
+        return;
+    }
+    switch (cmd.op) {
+        case protocol::ws_op::ping:
+            send_text(protocol::ws_reply_json("pong", cmd.id, ""));
+            return;
+        case protocol::ws_op::unsubscribe:
+            unsubscribe(cmd.channel, cmd.id);
+            return;
+        case protocol::ws_op::refresh:
+            send_text(protocol::ws_error_json(cmd.id, {"not_supported", 400, "refresh needs auth, which is not configured",
+                                                       "tokens are not used by this gateway"}));
+            return;
+        case protocol::ws_op::subscribe: {
+            node::since_spec since;
+            if (cmd.since) {
+                since.mode = node::since_mode::cursor;
+                since.cursor.names_fp = protocol::names_fingerprint({cmd.channel});
+                since.cursor.offsets = {cmd.since->offset};
+                if (cmd.since->epoch) {
+                    since.cursor.epochs_fp = protocol::epochs_fingerprint({*cmd.since->epoch});
+                } else if (cmd.since->offset == 0) {
+                    since.mode = node::since_mode::earliest;
+                } else {
+                    since.any_epoch = true;
+                }
+            }
+            subscribe({cmd.channel}, std::move(since), cmd.id);
+            return;
+        }
+    }
+}
+
+void ws_session::finish(std::string_view why) {
+    if (closed_) return;
+    closed_ = true;
+    for (const auto& s : subs_) svc_.node.hub().remove(home_.index(), s.channel, this);
+    subs_.clear();
+    svc_.log.debug("ws conn={} closed: {}", id_, why);
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    svc_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    home_.remove(shared_from_this());
+}
+
+}  // namespace herald::sidecar

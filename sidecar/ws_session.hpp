@@ -1,0 +1,92 @@
+// One WebSocket connection after the handshake: client commands (subscribe with resume,
+// unsubscribe, ping) in, events and replies out. Framing is ours (lib/protocol/ws_frame) so
+// each event's frame is built once and the same bytes go to every subscriber, drained with one
+// gather write per flush. Idle connections hold no read buffer (reads use the shard's buffer;
+// only a partial frame is kept). Pings and the idle timeout come from the shard's sweep.
+// Lives on one shard; every member is touched only on that thread.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/channels/outbox.hpp"
+#include "lib/channels/subscriber.hpp"
+#include "lib/model/disconnect.hpp"
+#include "lib/node/resume.hpp"
+#include "lib/protocol/ws_frame.hpp"
+#include "sidecar/connection.hpp"
+#include "sidecar/services.hpp"
+
+namespace herald::sidecar {
+
+struct ws_params {
+    std::vector<std::string> channels;  // from the query: sorted, unique (may be empty)
+    node::since_spec since;            // cursor over those channels
+};
+
+class ws_session final : public connection,
+                         public channels::subscriber,
+                         public std::enable_shared_from_this<ws_session> {
+public:
+    ws_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, ws_params params);
+    ~ws_session() override;
+
+    void start();  // shard thread, after the handshake
+
+    void deliver(const channels::encoded_event_ptr& ev) noexcept override;
+    void tick(std::int64_t now_ms) override;
+    void shutdown() override;
+    void flush() override;
+
+private:
+    struct subscription {
+        std::string channel;
+        std::string epoch;
+        std::uint64_t offset = 0;
+        std::uint64_t generation = 0;
+        bool replaying = true;
+        std::vector<channels::encoded_event_ptr> held;
+    };
+    struct group;
+
+    void subscribe(std::vector<std::string> channels, node::since_spec since, std::string id);
+    void on_group_read(const std::shared_ptr<group>& g, std::size_t index, model::result<broker::channel_history> h);
+    void finish_group(const std::shared_ptr<group>& g);
+    void unsubscribe(const std::string& channel, const std::string& id);
+    bool drop(const std::string& channel);  // leaves the channel without a reply
+    void deliver_live(subscription& s, const channels::encoded_event& ev);
+    subscription* find(const std::string& channel);
+
+    void wait_readable();
+    void on_readable(boost::system::error_code ec);
+    void on_message(protocol::ws_message& m);
+    void on_text(const std::string& text);
+
+    void send_text(std::string json);
+    bool push(channels::frame f);
+    void request_flush();
+    void close_with(const model::disconnect& d, std::string_view detail = {});
+    void finish(std::string_view why);
+
+    services& svc_;
+    shard& home_;
+    asio::ip::tcp::socket socket_;
+    std::uint64_t id_;
+    ws_params params_;
+    protocol::ws_parser parser_;
+    channels::outbox outbox_;
+    std::vector<channels::frame> batch_;
+    std::vector<asio::const_buffer> buffers_;
+    std::vector<subscription> subs_;
+    std::uint64_t next_generation_ = 1;
+    std::int64_t last_read_ms_ = 0;
+    std::int64_t last_ping_ms_ = 0;
+    std::int64_t close_deadline_ms_ = 0;
+    bool flush_requested_ = false;
+    bool closing_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace herald::sidecar
