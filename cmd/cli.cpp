@@ -59,7 +59,20 @@ int run_cli(int argc, char** argv, context& ctx) {
             ctx.out << app.help();
             return exit_ok;
         }
-        ctx.err << "herald: " << e.what() << "\n";
+        // An unknown first word: name it, rather than CLI11's "A subcommand is required".
+        bool known = argc < 2;
+        std::string names;
+        for (auto& [sub, r] : runners) {
+            if (!sub) continue;
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+            if (argc > 1 && sub->check_name(argv[1])) known = true;
+        }
+        if (!known && argv[1][0] == '-')
+            ctx.err << "herald: unknown option '" << argv[1] << "' (before a command)\n";
+        else if (!known)
+            ctx.err << "herald: unknown command '" << argv[1] << "' (commands: " << names << ")\n";
+        else
+            ctx.err << "herald: " << e.what() << "\n";
         ctx.err << "Run 'herald --help' or 'herald <command> --help' for usage.\n";
         return exit_usage;
     }

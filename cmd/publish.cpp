@@ -68,47 +68,62 @@ int publish_one(context& ctx, const client::server_url& url, const publish_optio
     return exit_ok;
 }
 
-// Sends lines in batches; prints one result line per input line, in order.
+// Sends lines in batches of what stdin already holds; prints one result line per input line, in
+// input order (a line refused here waits in the batch for the results of the lines before it).
 int publish_ndjson(context& ctx, const client::server_url& url, const publish_options& o) {
     int failures = 0;
-    std::vector<std::pair<std::size_t, json>> batch;  // (line number, item)
-    std::vector<json> line_results;
-    auto fail_line = [&](std::size_t line, const std::string& msg) {
+    struct pending {
+        std::size_t line;
+        json item;          // sent when `local_error` is empty
+        std::string local_error;
+    };
+    std::vector<pending> batch;
+    std::size_t items = 0;  // entries of `batch` to send
+    auto print_failure = [&](std::size_t line, json r) {
         ++failures;
-        json e{{"line", line}, {"error", {{"code", "invalid_line"}, {"message", msg}}}};
+        r["line"] = line;
         if (o.json_out)
-            ctx.out << e.dump() << "\n";
+            ctx.out << r.dump() << "\n";
         else
-            ctx.err << "line " << line << ": " << msg << "\n";
+            ctx.err << "line " << line << ": " << r["error"].value("message", "failed") << "\n";
     };
     auto send = [&]() -> bool {
-        if (batch.empty()) return true;
-        json body{{"events", json::array()}};
-        for (auto& [n, item] : batch) body["events"].push_back(item);
-        auto reply = client::http_request(url, "POST", "/v1/publish", body.dump(), "application/json");
-        if (!reply) {
-            print_error(ctx, reply.err());
-            return false;
-        }
-        auto j = json::parse(reply->body, nullptr, false);
-        if (reply->status != 200 || !j.contains("results")) {
-            print_error(ctx, client::reply_error(*reply));
-            return false;
-        }
-        for (std::size_t i = 0; i < batch.size() && i < j["results"].size(); ++i) {
-            auto& r = j["results"][i];
-            if (r.contains("error")) {
-                ++failures;
-                r["line"] = batch[i].first;
-                if (o.json_out)
-                    ctx.out << r.dump() << "\n";
-                else
-                    ctx.err << "line " << batch[i].first << ": " << r["error"].value("message", "failed") << "\n";
-            } else {
-                print_result(ctx, r, o.json_out);
+        json results = json::array();
+        if (items > 0) {
+            json body{{"events", json::array()}};
+            for (auto& p : batch)
+                if (p.local_error.empty()) body["events"].push_back(p.item);
+            auto reply = client::http_request(url, "POST", "/v1/publish", body.dump(), "application/json");
+            if (!reply) {
+                print_error(ctx, reply.err());
+                return false;
             }
+            auto j = json::parse(reply->body, nullptr, false);
+            if (reply->status != 200 || !j.contains("results") || !j["results"].is_array()) {
+                print_error(ctx, client::reply_error(*reply));
+                return false;
+            }
+            results = std::move(j["results"]);
         }
+        std::size_t next = 0;
+        for (auto& p : batch) {
+            if (!p.local_error.empty()) {
+                print_failure(p.line, json{{"error", {{"code", "invalid_line"}, {"message", p.local_error}}}});
+                continue;
+            }
+            if (next >= results.size()) {
+                print_failure(p.line, json{{"error", {{"code", "no_result"}, {"message", "no result from the server"}}}});
+                continue;
+            }
+            auto& r = results[next++];
+            if (r.contains("error"))
+                print_failure(p.line, r);
+            else
+                print_result(ctx, r, o.json_out);
+        }
+        ctx.out.flush();
         batch.clear();
+        items = 0;
         return true;
     };
     std::string line;
@@ -118,19 +133,18 @@ int publish_ndjson(context& ctx, const client::server_url& url, const publish_op
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         auto item = json::parse(line, nullptr, false);
         if (item.is_discarded() || !item.is_object()) {
-            fail_line(n, "not a JSON object");
-            continue;
+            batch.push_back({n, json(), "not a JSON object"});
+        } else if (!item.contains("channel") && !item.contains("channels") && o.channel.empty()) {
+            batch.push_back({n, json(), "no \"channel\" in the line and no CHANNEL argument"});
+        } else {
+            if (!item.contains("channel") && !item.contains("channels")) item["channel"] = o.channel;
+            if (!o.event.empty() && !item.contains("event")) item["event"] = o.event;
+            batch.push_back({n, std::move(item), {}});
+            ++items;
         }
-        if (!item.contains("channel") && !item.contains("channels")) {
-            if (o.channel.empty()) {
-                fail_line(n, "no \"channel\" in the line and no CHANNEL argument");
-                continue;
-            }
-            item["channel"] = o.channel;
-        }
-        if (!o.event.empty() && !item.contains("event")) item["event"] = o.event;
-        batch.emplace_back(n, std::move(item));
-        if (batch.size() == 100 && !send()) return exit_failure;
+        // Batch what is already buffered, but never hold a line while waiting for more input:
+        // a live producer piped in gets each event published as it comes.
+        if ((batch.size() == 100 || ctx.in.rdbuf()->in_avail() <= 0) && !send()) return exit_failure;
     }
     if (!send()) return exit_failure;
     return failures ? exit_failure : exit_ok;

@@ -36,8 +36,13 @@ int serve(context& ctx, const config::config& cfg) {
         pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
         return exit_failure;
     }
-    log->info("publish: curl -d '{{\"channel\":\"news\",\"data\":\"hello\"}}' http://{}/v1/publish", cfg.internal_address);
-    log->info("subscribe: curl -N 'http://{}/v1/sse?channel=news'", cfg.public_address);
+    // The bound addresses: a port of 0 in the configuration means "any free port".
+    auto bound = [](const std::string& address, unsigned short port) {
+        return address.substr(0, address.rfind(':') + 1) + std::to_string(port);
+    };
+    log->info("publish: curl -d '{{\"channel\":\"news\",\"data\":\"hello\"}}' http://{}/v1/publish",
+              bound(cfg.internal_address, srv->internal_port()));
+    log->info("subscribe: curl -N 'http://{}/v1/sse?channel=news'", bound(cfg.public_address, srv->public_port()));
 
     int sig = 0;
     sigwait(&signals, &sig);
@@ -65,7 +70,7 @@ int serve(context& ctx, const config::config& cfg) {
 }  // namespace
 
 runner register_serve(CLI::App& app, context& ctx) {
-    auto* sub = app.add_subcommand("serve", "Run the gateway: public SSE listener and internal publish API");
+    auto* sub = app.add_subcommand("serve", "Run the gateway: public SSE/WebSocket listener and internal publish API");
     auto cfg = std::make_shared<config::config>();
     sub->add_option("--public", cfg->public_address, "Public listener for subscribers (HOST:PORT)")
         ->envname("HERALD_PUBLIC")
@@ -88,6 +93,19 @@ runner register_serve(CLI::App& app, context& ctx) {
         ->envname("HERALD_KEEPALIVE")
         ->check(CLI::Range(100, 3600000))
         ->capture_default_str();
+    sub->add_option("--ws-ping-interval", cfg->ws.ping_interval_ms,
+                    "Milliseconds between WebSocket pings; a client silent for two is closed")
+        ->envname("HERALD_WS_PING_INTERVAL")
+        ->check(CLI::Range(100, 3600000))
+        ->capture_default_str();
+    sub->add_option("--ws-max-message-bytes", cfg->ws.max_message_bytes, "Largest WebSocket message a client may send")
+        ->envname("HERALD_WS_MAX_MESSAGE_BYTES")
+        ->check(CLI::Range(128, 16 << 20))
+        ->capture_default_str();
+    sub->add_option("--max-channels", cfg->limits.max_channels_per_connection, "Channels one connection may subscribe to")
+        ->envname("HERALD_MAX_CHANNELS")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
     sub->add_option("--outbox-bytes", cfg->limits.outbox_bytes, "Bytes queued per stream before it is a slow consumer")
         ->envname("HERALD_OUTBOX_BYTES")
         ->check(CLI::Range(1024, 1 << 30))
@@ -108,6 +126,7 @@ runner register_serve(CLI::App& app, context& ctx) {
         "  HERALD_PUBLIC=:8080 herald serve --history-size 1000\n"
         "\n"
         "Subscribe: curl -N 'http://127.0.0.1:8080/v1/sse?channel=news'\n"
+        "           new WebSocket('ws://127.0.0.1:8080/v1/ws?channel=news')   (in a page)\n"
         "Publish:   curl -d '{\"channel\":\"news\",\"data\":{\"n\":1}}' http://127.0.0.1:8081/v1/publish");
     return [&ctx, cfg] { return serve(ctx, *cfg); };
 }

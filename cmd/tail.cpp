@@ -7,6 +7,7 @@
 
 #include "cmd/commands.hpp"
 #include "lib/client/event_stream.hpp"
+#include "lib/client/ws_event_stream.hpp"
 
 namespace herald::cmd {
 
@@ -21,6 +22,7 @@ struct tail_options {
     bool json_out = false;
     std::size_t count = 0;
     bool quiet = false;
+    bool ws = false;
 };
 
 int tail(context& ctx, const tail_options& o) {
@@ -33,7 +35,9 @@ int tail(context& ctx, const tail_options& o) {
     req.url = *url;
     req.channels = o.channels;
     req.since = o.since;
-    client::event_stream stream(req);
+    // Both transports hand over the same messages and cursors; --ws picks WebSocket.
+    client::event_stream sse_stream(req);
+    client::ws_event_stream ws_stream(req);
     std::size_t seen = 0;
     auto on_event = [&](const protocol::sse_message& m) {
         auto j = json::parse(m.data, nullptr, false);
@@ -86,12 +90,13 @@ int tail(context& ctx, const tail_options& o) {
             }
         }
     });
-    auto err = stream.run(on_event, on_notice, &stop);
+    auto err = o.ws ? ws_stream.run(on_event, on_notice, &stop) : sse_stream.run(on_event, on_notice, &stop);
+    const auto& last_id = o.ws ? ws_stream.last_id() : sse_stream.last_id();
     done.store(true);
     watcher.join();
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
-    if (stop.load() && !o.quiet && !stream.last_id().empty())
-        ctx.err << "herald tail: stopped; resume with --since " << stream.last_id() << "\n";
+    if (stop.load() && !o.quiet && !last_id.empty())
+        ctx.err << "herald tail: stopped; resume with --since " << last_id << "\n";
     if (err) {
         ctx.err << "herald: " << err->message << "\n";
         if (!err->hint.empty()) ctx.err << "hint: " << err->hint << "\n";
@@ -110,12 +115,14 @@ runner register_tail(CLI::App& app, context& ctx) {
     sub->add_option("--since", o->since, "Start after this cursor (an event id), or 'earliest' for all history");
     sub->add_option("--count,-n", o->count, "Exit after this many events");
     sub->add_flag("--json", o->json_out, "One JSON object per event and line");
+    sub->add_flag("--ws", o->ws, "Subscribe over WebSocket instead of Server-Sent Events");
     sub->add_flag("--quiet,-q", o->quiet, "Do not print connection notices");
     sub->footer(
         "Examples:\n"
         "  herald tail news\n"
         "  herald tail news user:42 --json\n"
         "  herald tail news --since earliest --count 10\n"
+        "  herald tail news --ws                       the same over WebSocket\n"
         "  herald tail news --since 'a3e19f2c41d0.17'   resume after the event with that id");
     return [&ctx, o] { return tail(ctx, *o); };
 }

@@ -8,9 +8,11 @@
 
 #include "lib/model/channel.hpp"
 #include "lib/protocol/json_codec.hpp"
+#include "lib/protocol/ws_handshake.hpp"
 #include "sidecar/api_publish.hpp"
 #include "sidecar/request_target.hpp"
 #include "sidecar/sse_session.hpp"
+#include "sidecar/ws_session.hpp"
 
 namespace herald::sidecar {
 
@@ -133,6 +135,9 @@ void http_session::handle(request& req) {
         case route_id::sse:
             start_sse(req);
             return;
+        case route_id::ws:
+            start_ws(req);
+            return;
         case route_id::publish:
         case route_id::channel_events_post:
             break;
@@ -160,27 +165,35 @@ void http_session::handle(request& req) {
                            std::move(done));
 }
 
-void http_session::start_sse(request& req) {
-    auto target = parse_target(req.target());
-    auto channels = target->params("channel");
+std::optional<std::vector<std::string>> http_session::stream_channels(const request_target& target, request& req,
+                                                                   bool required) {
+    auto channels = target.params("channel");
     auto fail = [&](const model::error& e) { reply_error(e, req.version(), false); };
-    if (channels.empty()) {
+    if (channels.empty() && required) {
         fail({"missing_channel", 400, "no channel given", "add ?channel=NAME (repeat it for several channels)"});
-        return;
+        return std::nullopt;
     }
     for (const auto& c : channels)
         if (auto e = model::validate_channel(c)) {
             fail(*e);
-            return;
+            return std::nullopt;
         }
     std::sort(channels.begin(), channels.end());
     channels.erase(std::unique(channels.begin(), channels.end()), channels.end());
     if (channels.size() > svc_.cfg.limits.max_channels_per_connection) {
         fail(model::errors::too_many_channels(channels.size(), svc_.cfg.limits.max_channels_per_connection));
-        return;
+        return std::nullopt;
     }
+    return channels;
+}
+
+void http_session::start_sse(request& req) {
+    auto target = parse_target(req.target());
+    auto fail = [&](const model::error& e) { reply_error(e, req.version(), false); };
+    auto channels = stream_channels(*target, req, true);
+    if (!channels) return;
     sse_params p;
-    p.channels = std::move(channels);
+    p.channels = std::move(*channels);
     p.allow_origin = req[http::field::origin].empty() ? "" : "*";
     auto envelope = target->param("envelope");
     if (envelope && *envelope != "json" && *envelope != "none") {
@@ -211,6 +224,51 @@ void http_session::start_sse(request& req) {
     home_.remove(shared_from_this());
     svc_.log.debug("conn={} sse stream on {} channel(s)", id_, p.channels.size());
     auto session = std::make_shared<sse_session>(svc_, home_, std::move(sock), id_, std::move(p));
+    session->start();
+}
+
+void http_session::start_ws(request& req) {
+    auto target = parse_target(req.target());
+    protocol::ws_upgrade_headers h{req.method_string(), req.version(), req[http::field::upgrade],
+                                   req[http::field::connection], req[http::field::sec_websocket_key],
+                                   req[http::field::sec_websocket_version]};
+    if (auto e = protocol::check_ws_upgrade(h)) {
+        svc_.stats.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        response res{static_cast<http::status>(e->status), req.version()};
+        res.set(http::field::content_type, "application/json");
+        if (e->status == 426) res.set(http::field::sec_websocket_version, "13");
+        res.body() = protocol::error_json(*e);
+        res.keep_alive(false);
+        reply(std::move(res));
+        return;
+    }
+    auto channels = stream_channels(*target, req, false);
+    if (!channels) {
+        svc_.stats.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    ws_params p;
+    p.channels = std::move(*channels);
+    if (auto since = target->param("since")) {
+        auto s = node::parse_since(*since);
+        if (!s || p.channels.empty()) {
+            svc_.stats.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+            reply_error(p.channels.empty() ? model::errors::bad_request("since= needs channel= in the same query")
+                                           : model::errors::invalid_cursor(*since),
+                        req.version(), false);
+            return;
+        }
+        p.since = std::move(*s);
+    }
+    p.accept_key = protocol::ws_accept_key(h.key);
+    auto pending = buffer_.data();
+    p.initial_bytes.assign(static_cast<const char*>(pending.data()), pending.size());
+    handed_off_ = true;
+    closed_ = true;
+    auto sock = stream_.release_socket();
+    home_.remove(shared_from_this());
+    svc_.log.debug("conn={} websocket upgrade, {} channel(s) in the query", id_, p.channels.size());
+    auto session = std::make_shared<ws_session>(svc_, home_, std::move(sock), id_, std::move(p));
     session->start();
 }
 

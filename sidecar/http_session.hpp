@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "sidecar/connection.hpp"
+#include "sidecar/request_target.hpp"
 #include "sidecar/router.hpp"
 #include "sidecar/services.hpp"
 
@@ -38,7 +39,10 @@ private:
     void read_request();
     void on_read(beast::error_code ec);
     void handle(request& req);
+    // The query's channels, validated, sorted and unique; nullopt after replying with the error.
+    std::optional<std::vector<std::string>> stream_channels(const request_target& target, request& req, bool required);
     void start_sse(request& req);
+    void start_ws(request& req);
     void reply(response res);
     void reply_error(const model::error& e, unsigned version, bool keep_alive);
     void close();

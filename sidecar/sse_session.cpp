@@ -1,6 +1,8 @@
 // SSE session: headers + opening comment, hub registration, history replay, live delivery.
 #include "sidecar/sse_session.hpp"
 
+#include "lib/model/disconnect.hpp"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -95,31 +97,52 @@ void sse_session::on_history(std::size_t index, model::result<broker::channel_hi
 }
 
 void sse_session::go_live() {
-    auto plan = node::plan_resume(params_.since, params_.channels, std::move(histories_));
+    plan_ = node::plan_resume(params_.since, params_.channels, std::move(histories_));
     histories_ = {};
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-        epochs_[i] = plan[i].epoch;
-        offsets_[i] = params_.since.mode == node::since_mode::cursor && plan[i].reset_reason.empty()
+    for (std::size_t i = 0; i < plan_.size(); ++i) {
+        epochs_[i] = plan_[i].epoch;
+        offsets_[i] = params_.since.mode == node::since_mode::cursor && plan_[i].reset_reason.empty()
                           ? params_.since.cursor.offsets[i]
                           : 0;
     }
     // Positions of reset channels first, so every id written below already reflects them.
-    for (std::size_t i = 0; i < plan.size(); ++i)
-        if (!plan[i].reset_reason.empty()) offsets_[i] = plan[i].resume_offset;
+    for (std::size_t i = 0; i < plan_.size(); ++i)
+        if (!plan_[i].reset_reason.empty()) offsets_[i] = plan_[i].resume_offset;
     epochs_fp_ = protocol::epochs_fingerprint(epochs_);
-    for (std::size_t i = 0; i < plan.size(); ++i)
-        if (!plan[i].reset_reason.empty()) send_reset(i, plan[i].reset_reason);
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-        if (!plan[i].reset_reason.empty()) continue;
-        for (const auto& ev : plan[i].replay) {
-            offsets_[i] = ev->offset;
-            std::string f = protocol::sse_id_line(current_cursor());
-            f.append(protocol::sse_event_body(*ev, params_.envelope));
-            if (!push(make_frame(std::move(f)))) return;
-            svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < plan_.size(); ++i)
+        if (!plan_[i].reset_reason.empty()) send_reset(i, plan_[i].reset_reason);
+    replay_channel_ = 0;
+    replay_pos_ = 0;
+    pump_replay();
+}
+
+void sse_session::pump_replay() {
+    // Replay is paced by the outbox: as much as fits is queued, the rest when a write completes,
+    // so a long history never counts as a slow consumer (live events wait in held_, bounded).
+    while (replay_channel_ < plan_.size()) {
+        auto& p = plan_[replay_channel_];
+        if (!p.reset_reason.empty() || replay_pos_ == p.replay.size()) {
+            if (p.reset_reason.empty()) offsets_[replay_channel_] = p.resume_offset;
+            ++replay_channel_;
+            replay_pos_ = 0;
+            continue;
         }
-        offsets_[i] = plan[i].resume_offset;
+        const auto& ev = p.replay[replay_pos_];
+        const std::size_t estimate = ev->data.size() + ev->name.size() + 64;
+        if (!outbox_.empty() || outbox_.writing()) {
+            if (outbox_.total_bytes() + estimate > outbox_.max_bytes()) {
+                request_flush();
+                return;  // resumed from the write completion
+            }
+        }
+        offsets_[replay_channel_] = ev->offset;
+        std::string f = protocol::sse_id_line(current_cursor());
+        f.append(protocol::sse_event_body(*ev, params_.envelope));
+        outbox_.push_unchecked(make_frame(std::move(f)));
+        svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+        ++replay_pos_;
     }
+    plan_ = {};
     // The position the stream starts from, so a client can resume even before its first event.
     push(make_frame(protocol::sse_id_line(current_cursor()) + "\n"));
     replaying_ = false;
@@ -127,7 +150,7 @@ void sse_session::go_live() {
     held_ = {};
     held_bytes_ = 0;
     for (const auto& ev : held) {
-        if (closed_) return;
+        if (closed_ || closing_) return;
         deliver_live(*ev);
     }
     request_flush();
@@ -233,6 +256,8 @@ void sse_session::flush() {
                               return;
                           }
                           self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+                          if (self->replaying_ && !self->closing_ && self->reads_pending_ == 0)
+                              self->pump_replay();
                           if (!self->outbox_.empty() && !self->closing_)
                               self->flush();
                           else if (self->closing_ && self->outbox_.empty() && self->svc_.stopping.load())
@@ -254,7 +279,10 @@ void sse_session::shutdown() {
         finish("server stopping");
         return;
     }
-    std::string data = "{\"reason\":\"shutdown\",\"reconnect\":true,\"cursor\":" + protocol::json_quote(current_cursor()) + "}";
+    const auto& d = model::disconnects::shutdown;
+    std::string data = "{\"code\":" + std::to_string(d.code) + ",\"name\":\"" + std::string(d.name) + "\",\"reason\":\"" +
+                       std::string(d.reason) + "\",\"reconnect\":true,\"cursor\":" + protocol::json_quote(current_cursor()) +
+                       "}";
     std::string bye = protocol::sse_retry(svc_.cfg.sse.retry_ms);
     bye.append(protocol::sse_control_event("herald.disconnect", data));
     bool ok = push(make_frame(std::move(bye)));

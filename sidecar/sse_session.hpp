@@ -42,6 +42,7 @@ public:
 private:
     void on_history(std::size_t index, model::result<broker::channel_history> h);
     void go_live();
+    void pump_replay();  // queues history while the outbox has room; goes live after it
     void deliver_live(const channels::encoded_event& ev);
     void send_reset(std::size_t index, std::string_view reason);
     std::string current_cursor() const;
@@ -65,6 +66,8 @@ private:
     std::uint32_t epochs_fp_ = 0;
 
     std::vector<broker::channel_history> histories_;
+    std::vector<node::channel_resume> plan_;  // while replaying
+    std::size_t replay_channel_ = 0, replay_pos_ = 0;
     std::vector<channels::encoded_event_ptr> held_;
     std::size_t held_bytes_ = 0;
     std::size_t reads_pending_ = 0;

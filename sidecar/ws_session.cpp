@@ -58,9 +58,22 @@ void ws_session::start() {
     socket_.non_blocking(true, ec);
     ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notsent_lowat, sizeof notsent_lowat);
     last_read_ms_ = last_ping_ms_ = home_.coarse_now();
-    wait_readable();
-    if (!params_.channels.empty()) subscribe(std::move(params_.channels), std::move(params_.since), "");
+    push(make_frame("HTTP/1.1 101 Switching Protocols\r\n"
+                    "Upgrade: websocket\r\n"
+                    "Connection: Upgrade\r\n"
+                    "Sec-WebSocket-Accept: " +
+                    params_.accept_key + "\r\n\r\n"));
+    request_flush();
+    auto channels = std::move(params_.channels);
+    auto since = std::move(params_.since);
+    auto early = std::move(params_.initial_bytes);
     params_ = {};
+    if (!channels.empty()) subscribe(std::move(channels), std::move(since), "");
+    if (!early.empty()) {
+        consume(early);
+        if (closed_) return;
+    }
+    wait_readable();
 }
 
 ws_session::subscription* ws_session::find(const std::string& channel) {
@@ -317,17 +330,18 @@ void ws_session::on_readable(boost::system::error_code ec) {
         return;
     }
     last_read_ms_ = home_.coarse_now();
-    if (closing_) {
-        wait_readable();  // drain until the close frame is out; input no longer matters
-        return;
-    }
+    if (!closing_) consume(std::string_view(buf.data(), n));  // once closing, input no longer matters
+    if (!closed_) wait_readable();
+}
+
+void ws_session::consume(std::string_view bytes) {
     std::vector<protocol::ws_message> messages;
-    auto err = parser_.feed(std::string_view(buf.data(), n), messages);
+    auto err = parser_.feed(bytes, messages);
     for (auto& m : messages) {
         if (closing_ || closed_) break;
         on_message(m);
     }
-    if (err && !closing_) {
+    if (err && !closing_ && !closed_) {
         const auto& d = err->close_code == 1009   ? model::disconnects::message_too_big
                          : err->close_code == 1007 ? model::disconnects::invalid_payload
                                                    : model::disconnects::protocol_error;
@@ -335,7 +349,6 @@ void ws_session::on_readable(boost::system::error_code ec) {
         close_with(d, err->message);
     }
     if (!parser_.mid_message()) parser_.shrink();
-    if (!closed_) wait_readable();
 }
 
 void ws_session::on_message(protocol::ws_message& m) {

@@ -24,6 +24,8 @@ namespace herald::sidecar {
 struct ws_params {
     std::vector<std::string> channels;  // from the query: sorted, unique (may be empty)
     node::since_spec since;            // cursor over those channels
+    std::string accept_key;            // Sec-WebSocket-Accept for the 101 reply
+    std::string initial_bytes;         // bytes read past the upgrade request (early frames)
 };
 
 class ws_session final : public connection,
@@ -61,6 +63,7 @@ private:
 
     void wait_readable();
     void on_readable(boost::system::error_code ec);
+    void consume(std::string_view bytes);  // parses client bytes and acts on whole messages
     void on_message(protocol::ws_message& m);
     void on_text(const std::string& text);
 

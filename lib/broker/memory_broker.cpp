@@ -35,6 +35,12 @@ memory_broker::memory_broker(const util::clock& clock, memory_broker_options opt
 
 memory_broker::~memory_broker() = default;
 
+memory_broker::channel_state* memory_broker::find(const std::string& channel) const {
+    std::shared_lock lock(map_mutex_);
+    auto it = channels_.find(channel);
+    return it == channels_.end() ? nullptr : it->second.get();
+}
+
 memory_broker::channel_state* memory_broker::find_or_create(const std::string& channel) {
     {
         std::shared_lock lock(map_mutex_);
@@ -100,15 +106,16 @@ void memory_broker::publish(model::publish_request req, publish_callback done) {
 
 void memory_broker::read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
                          read_callback done) {
-    channel_state* ch = find_or_create(channel);
-    if (!ch) {
-        done(model::errors::unavailable("channel limit of " + std::to_string(opts_.max_channels) + " reached",
-                                        "raise broker.max_channels"));
-        return;
-    }
     channel_history h;
     h.channel = channel;
     h.epoch = epoch_;
+    channel_state* ch = find(channel);  // reading never creates a channel: subscribers cannot use up the cap
+    if (!ch) {
+        h.last_offset = 0;
+        h.first_available = 1;
+        done(std::move(h));
+        return;
+    }
     {
         std::lock_guard lock(ch->mutex);
         ch->history.evict_expired(clock_.now_ms());

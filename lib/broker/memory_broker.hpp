@@ -39,6 +39,7 @@ public:
 
 private:
     struct channel_state;
+    channel_state* find(const std::string& channel) const;
     channel_state* find_or_create(const std::string& channel);
 
     const util::clock& clock_;

@@ -2,10 +2,13 @@
 #include "lib/channels/hub.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace herald::channels {
 
-hub::hub(shard_executor& executor) : executor_(executor), shards_(executor.shard_count()) {}
+hub::hub(shard_executor& executor) : executor_(executor), shards_(executor.shard_count()) {
+    for (std::size_t i = 0; i < shards_.size(); ++i) inboxes_.push_back(std::make_unique<inbox>());
+}
 
 void hub::add(std::size_t shard, const std::string& channel, subscriber* s) {
     // Count first: a broadcast that sees the count posts to this shard, and the post runs after us.
@@ -50,9 +53,28 @@ std::size_t hub::broadcast(const model::event_ptr& ev) {
             if (it->second.per_shard[i] > 0) targets.push_back(i);
     }
     auto encoded = std::make_shared<const encoded_event>(ev);
-    for (auto shard : targets)
-        executor_.post(shard, [this, shard, encoded] { deliver_on_shard(shard, encoded); });
+    for (auto shard : targets) {
+        auto& in = *inboxes_[shard];
+        bool post = false;
+        {
+            std::lock_guard lock(in.mutex);
+            in.queued.push_back(encoded);
+            post = !std::exchange(in.scheduled, true);
+        }
+        if (post) executor_.post(shard, [this, shard] { drain(shard); });
+    }
     return total;
+}
+
+void hub::drain(std::size_t shard) {
+    auto& in = *inboxes_[shard];
+    {
+        std::lock_guard lock(in.mutex);
+        in.draining.swap(in.queued);
+        in.scheduled = false;
+    }
+    for (const auto& ev : in.draining) deliver_on_shard(shard, ev);
+    in.draining.clear();
 }
 
 void hub::deliver_on_shard(std::size_t shard, const encoded_event_ptr& ev) {

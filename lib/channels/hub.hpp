@@ -1,11 +1,14 @@
 // The Hub: which subscribers are on which channel, and broadcast of events to them.
 // Subscribers are kept per shard, and each shard's lists are touched only on that shard's thread,
 // so delivery takes no lock. broadcast() (any thread) encodes nothing itself: it wraps the event
-// once and posts one task per shard that has subscribers; each shard delivers to its own.
+// once and appends it to the inbox of each shard that has subscribers; a shard drains its inbox
+// in append order, so per-channel order never depends on the executor's ordering of tasks posted
+// from different threads. One task is posted per inbox that was empty, not per event.
 // Per-channel subscriber counts are kept under one mutex for broadcast targeting and inspection.
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -33,7 +36,15 @@ public:
     std::size_t subscription_count() const { return subscriptions_.load(std::memory_order_relaxed); }
 
 private:
+    void drain(std::size_t shard);
     void deliver_on_shard(std::size_t shard, const encoded_event_ptr& ev);
+
+    struct inbox {
+        std::mutex mutex;
+        std::vector<encoded_event_ptr> queued;  // under mutex
+        bool scheduled = false;                 // a drain task is posted and has not yet taken the queue
+        std::vector<encoded_event_ptr> draining;  // shard thread only
+    };
 
     struct counts {
         std::size_t total = 0;
@@ -41,6 +52,7 @@ private:
     };
     shard_executor& executor_;
     std::vector<std::unordered_map<std::string, std::vector<subscriber*>>> shards_;
+    std::vector<std::unique_ptr<inbox>> inboxes_;
     mutable std::mutex counts_mutex_;
     std::unordered_map<std::string, counts> counts_;
     std::atomic<std::size_t> subscriptions_{0};

@@ -37,8 +37,10 @@ model::result<server_url> parse_url(const std::string& url) {
         u.host = rest;
         u.port = "80";
     }
-    if (u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos)
-        return model::error{"invalid_url", 0, "URL '" + url + "' has an invalid port", "use http://HOST:PORT"};
+    if (u.host.empty()) return model::error{"invalid_url", 0, "URL '" + url + "' has no host", "use http://HOST:PORT"};
+    if (u.port.empty() || u.port.size() > 5 || u.port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(u.port) == 0 || std::stoul(u.port) > 65535)
+        return model::error{"invalid_url", 0, "URL '" + url + "' has an invalid port", "use http://HOST:PORT with a port from 1 to 65535"};
     return u;
 }
 

@@ -55,7 +55,7 @@ std::optional<cursor> parse_cursor(std::string_view text) {
     for (;;) {
         auto dot = rest.find('.');
         auto part = rest.substr(0, dot);
-        if (part.empty() || part.size() > 19) return std::nullopt;
+        if (part.empty() || part.size() > 20) return std::nullopt;  // from_chars rejects overflow
         std::uint64_t off = 0;
         auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), off, 10);
         if (ec != std::errc() || p != part.data() + part.size()) return std::nullopt;

@@ -15,6 +15,34 @@ std::string json_quote(std::string_view s) {
     return json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+bool json_nesting_exceeds(std::string_view text, std::size_t max_depth) {
+    std::size_t depth = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
+namespace {
+error too_deep() {
+    return errors::invalid_json("values nest deeper than " + std::to_string(max_json_depth) + " levels");
+}
+}  // namespace
+
 std::optional<error> validate_event_name(std::string_view name) {
     if (name.empty() || name.size() > 100)
         return errors::invalid_field("event", "must be 1-100 bytes, got " + std::to_string(name.size()));
@@ -88,6 +116,7 @@ model::result<publish_item> parse_item(const json& j) {
 }  // namespace
 
 model::result<publish_body> parse_publish_body(std::string_view body) {
+    if (json_nesting_exceeds(body)) return too_deep();
     json j;
     try {
         j = json::parse(body);
@@ -120,6 +149,7 @@ model::result<model::publish_request> raw_publish_request(std::string channel, s
     r.idempotency_key = std::move(idempotency_key);
     if (r.idempotency_key.size() > 200) return errors::invalid_field("idempotency_key", "must be 1-200 bytes");
     if (is_json) {
+        if (json_nesting_exceeds(body)) return too_deep();
         json j = json::parse(body, nullptr, false);
         if (j.is_discarded()) return errors::invalid_json("the body is sent as application/json but does not parse");
         set_data(r, j);

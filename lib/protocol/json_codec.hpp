@@ -11,6 +11,11 @@
 
 namespace herald::protocol {
 
+// JSON deeper than this is refused before it is parsed: serialising it recurses per level.
+inline constexpr std::size_t max_json_depth = 256;
+// True when arrays/objects in `text` nest deeper than `max_depth` (strings are skipped). O(n).
+bool json_nesting_exceeds(std::string_view text, std::size_t max_depth = max_json_depth);
+
 // One publish item: one event to one or more channels ("channel" or "channels").
 struct publish_item {
     std::vector<model::publish_request> requests;  // one per channel, same event

@@ -31,6 +31,7 @@ std::vector<sse_message> sse_parser::feed(std::string_view bytes) {
 
 void sse_parser::line(std::string_view l, std::vector<sse_message>& out) {
     if (l.empty()) {
+        last_id_ = id_buffer_;
         if (has_data_) {
             sse_message m;
             m.id = last_id_;
@@ -60,7 +61,7 @@ void sse_parser::line(std::string_view l, std::vector<sse_message>& out) {
     } else if (field == "event") {
         event_ = std::string(value);
     } else if (field == "id") {
-        if (value.find('\0') == std::string_view::npos) last_id_ = std::string(value);
+        if (value.find('\0') == std::string_view::npos) id_buffer_ = std::string(value);
     } else if (field == "retry") {
         unsigned ms = 0;
         auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);

@@ -17,6 +17,10 @@ model::error command_error(std::string code, std::string message, std::string hi
 }  // namespace
 
 std::optional<ws_command_error> parse_ws_command(std::string_view text, ws_command& out) {
+    if (json_nesting_exceeds(text))
+        return ws_command_error{"", command_error("invalid_json", "message nests deeper than " +
+                                                                      std::to_string(max_json_depth) + " levels",
+                                                  "send one flat JSON command object per text frame")};
     json j = json::parse(text, nullptr, false);
     if (j.is_discarded())
         return ws_command_error{"", command_error("invalid_json", "message is not valid JSON",

@@ -132,7 +132,8 @@ std::optional<ws_parse_error> ws_parser::frame(std::string_view& bytes, std::vec
             return ws_parse_error{1002, "unknown opcode " + std::to_string(static_cast<int>(op))};
     }
     if (control && (!fin || len > 125)) return ws_parse_error{1002, "control frames must be unfragmented and ≤ 125 bytes"};
-    if (!control && len + message_.size() > max_message_)
+    // Not len + message_.size(): a 64-bit length near 2^64 would wrap (message_ never holds more than the limit).
+    if (!control && len > max_message_ - message_.size())
         return ws_parse_error{1009, "message over " + std::to_string(max_message_) + " bytes"};
     if (bytes.size() < head + 4 + len) {
         need_more = true;

@@ -26,10 +26,20 @@ void drain(int fd, std::mutex& m, std::string& out) {
     }
     ::close(fd);
 }
+
+bool write_all(int fd, std::string_view rest) {
+    while (!rest.empty()) {
+        ssize_t n = ::write(fd, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
 }  // namespace
 
 process::process(const std::vector<std::string>& args, const std::string& stdin_data,
-                 const std::map<std::string, std::string>& env) {
+                 const std::map<std::string, std::string>& env, bool keep_stdin_open) {
     // A child that exits without reading its stdin must not kill the test with SIGPIPE.
     static const bool sigpipe_ignored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
     (void)sigpipe_ignored;
@@ -88,19 +98,26 @@ process::process(const std::vector<std::string>& args, const std::string& stdin_
     }
     out_reader_ = std::thread([this, fd = out[0]] { drain(fd, mutex_, out_); });
     err_reader_ = std::thread([this, fd = err[0]] { drain(fd, mutex_, err_); });
-    in_writer_ = std::thread([fd = in[1], data = stdin_data] {
-        std::string_view rest(data);
-        while (!rest.empty()) {
-            ssize_t n = ::write(fd, rest.data(), rest.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            rest.remove_prefix(static_cast<std::size_t>(n));
-        }
-        ::close(fd);
+    if (keep_stdin_open) stdin_fd_ = in[1];
+    in_writer_ = std::thread([fd = in[1], data = stdin_data, keep_stdin_open] {
+        write_all(fd, data);
+        if (!keep_stdin_open) ::close(fd);
     });
 }
 
+bool process::write_stdin(const std::string& data) {
+    if (in_writer_.joinable()) in_writer_.join();
+    return stdin_fd_ >= 0 && write_all(stdin_fd_, data);
+}
+
+void process::close_stdin() {
+    if (in_writer_.joinable()) in_writer_.join();
+    if (stdin_fd_ >= 0) ::close(stdin_fd_);
+    stdin_fd_ = -1;
+}
+
 process::~process() {
+    close_stdin();
     if (pid_ > 0 && !exited_) {
         ::kill(pid_, SIGKILL);
         reap(true);

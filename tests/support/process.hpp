@@ -25,15 +25,18 @@ struct process_result {
 
 class process {
 public:
-    // Starts HERALD_BINARY with args (without argv[0]).
+    // Starts HERALD_BINARY with args (without argv[0]). Its stdin gets stdin_data, then EOF; with
+    // keep_stdin_open it stays open after stdin_data for write_stdin() until close_stdin().
     explicit process(const std::vector<std::string>& args, const std::string& stdin_data = {},
-                     const std::map<std::string, std::string>& env = {});
+                     const std::map<std::string, std::string>& env = {}, bool keep_stdin_open = false);
     ~process();  // SIGKILL if still running, then reap
     process(const process&) = delete;
     process& operator=(const process&) = delete;
 
     pid_t pid() const { return pid_; }
     void kill(int sig);
+    bool write_stdin(const std::string& data);  // false once stdin is closed or the child is gone
+    void close_stdin();
     // Waits for exit; on timeout the child is killed (SIGKILL) and timed_out set.
     process_result wait(std::chrono::milliseconds timeout = 30s);
     // Snapshots of the output so far.
@@ -53,6 +56,7 @@ private:
     std::mutex mutex_;
     std::string out_, err_;
     std::thread out_reader_, err_reader_, in_writer_;
+    int stdin_fd_ = -1;  // the write end, while kept open
 };
 
 // Runs to completion and returns the result (the binary is killed after the timeout).

@@ -31,8 +31,12 @@ TEST(Disconnect, CodesFollowTheReconnectRanges) {
         const bool rfc = d.code >= 1000 && d.code <= 1015;
         const bool app = d.code >= 4000 && d.code <= 4199;
         EXPECT_TRUE(rfc || app) << d.name << " " << d.code;
-        if (d.code >= 4000 && d.code <= 4099) EXPECT_TRUE(d.reconnect) << d.name;
-        if (d.code >= 4100 && d.code <= 4199) EXPECT_FALSE(d.reconnect) << d.name;
+        if (d.code >= 4000 && d.code <= 4099) {
+            EXPECT_TRUE(d.reconnect) << d.name;
+        }
+        if (d.code >= 4100 && d.code <= 4199) {
+            EXPECT_FALSE(d.reconnect) << d.name;
+        }
     }
 }
 

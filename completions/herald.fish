@@ -1,0 +1,40 @@
+# fish completion for herald
+set -l herald_commands serve publish tail version
+complete -c herald -f
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a serve -d 'Run the gateway'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a publish -d 'Publish an event to a channel'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a tail -d 'Print events as they arrive'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a version -d 'Print the version'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l help -d 'Show help'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l version -d 'Show the version'
+
+complete -c herald -n "__fish_seen_subcommand_from serve" -l public -r -d 'Public listener HOST:PORT'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l internal -r -d 'Internal listener HOST:PORT'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l log-level -r -a 'trace debug info warn error off' -d 'Log level'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l threads -r -d 'I/O threads (0: one per CPU)'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l history-size -r -d 'Events kept per channel'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l history-ttl -r -d 'Milliseconds an event stays in history'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l keepalive -r -d 'Milliseconds between SSE keepalives'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l ws-ping-interval -r -d 'Milliseconds between WebSocket pings'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l ws-max-message-bytes -r -d 'Largest WebSocket message from a client'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l max-channels -r -d 'Channels per connection'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l outbox-bytes -r -d 'Bytes queued per connection before slow-consumer disconnect'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l max-connections -r -d 'Open connections allowed'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l max-body-bytes -r -d 'Largest publish body'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l max-event-bytes -r -d 'Largest event data'
+
+complete -c herald -n "__fish_seen_subcommand_from publish" -l url -r -d 'Internal listener URL'
+complete -c herald -n "__fish_seen_subcommand_from publish" -s e -l event -r -d 'Event name'
+complete -c herald -n "__fish_seen_subcommand_from publish" -l idempotency-key -r -d 'Publish at most once per key'
+complete -c herald -n "__fish_seen_subcommand_from publish" -l text -d 'Send DATA as text'
+complete -c herald -n "__fish_seen_subcommand_from publish" -l json -d 'Print the JSON reply'
+complete -c herald -n "__fish_seen_subcommand_from publish" -l ndjson -d 'One JSON event per stdin line'
+
+complete -c herald -n "__fish_seen_subcommand_from tail" -l url -r -d 'Listener URL'
+complete -c herald -n "__fish_seen_subcommand_from tail" -l since -r -a earliest -d 'earliest or a cursor'
+complete -c herald -n "__fish_seen_subcommand_from tail" -s n -l count -r -d 'Exit after N events'
+complete -c herald -n "__fish_seen_subcommand_from tail" -l json -d 'One JSON object per line'
+complete -c herald -n "__fish_seen_subcommand_from tail" -l ws -d 'Subscribe over WebSocket'
+complete -c herald -n "__fish_seen_subcommand_from tail" -s q -l quiet -d 'No connection notices'
+
+complete -c herald -n "__fish_seen_subcommand_from version" -l json -d 'Print JSON'

@@ -1,0 +1,73 @@
+// WebSocket opening handshake checks and the accept key.
+#include "lib/protocol/ws_handshake.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace herald::protocol {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// True when the comma-separated header value lists `token` (case-insensitive).
+bool has_token(std::string_view value, std::string_view token) {
+    while (!value.empty()) {
+        auto comma = value.find(',');
+        if (iequals(trim(value.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+model::error refusal(std::string message, std::string hint) {
+    return {"websocket_upgrade_required", 400, std::move(message), std::move(hint)};
+}
+
+}  // namespace
+
+std::optional<model::error> check_ws_upgrade(const ws_upgrade_headers& h) {
+    const std::string hint = "connect with a WebSocket client (new WebSocket('ws://HOST/v1/ws?channel=NAME')), "
+                             "or use /v1/sse for Server-Sent Events";
+    if (h.method != "GET") return refusal("a WebSocket upgrade must be a GET, got " + std::string(h.method), hint);
+    if (h.version < 11) return refusal("a WebSocket upgrade needs HTTP/1.1", hint);
+    if (!has_token(h.upgrade, "websocket"))
+        return refusal("this is not a WebSocket upgrade: the Upgrade header is '" + std::string(h.upgrade) + "'", hint);
+    if (!has_token(h.connection, "upgrade"))
+        return refusal("the Connection header must include 'Upgrade', got '" + std::string(h.connection) + "'", hint);
+    if (h.ws_version != "13")
+        return model::error{"unsupported_websocket_version", 426,
+                            "Sec-WebSocket-Version '" + std::string(h.ws_version) + "' is not supported",
+                            "use WebSocket protocol version 13 (RFC 6455)"};
+    // The key is 16 random bytes in base64: 24 characters ending in "==".
+    if (h.key.size() != 24 || h.key.substr(22) != "==")
+        return refusal("Sec-WebSocket-Key '" + std::string(h.key) + "' is not 16 bytes in base64", hint);
+    return std::nullopt;
+}
+
+std::string ws_accept_key(std::string_view client_key) {
+    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    std::string input(client_key);
+    input.append(guid);
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+    unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+    int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
+    return std::string(reinterpret_cast<char*>(out), static_cast<std::size_t>(n));
+}
+
+}  // namespace herald::protocol
