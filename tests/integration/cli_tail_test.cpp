@@ -159,11 +159,25 @@ TEST(CliTail, QuietHidesConnectionNotices) {
 // ---------------------------------------------------------------------------------------------
 // tail: resume
 
-TEST(CliTailResume, CursorFromJsonOutputResumesExactlyTheMissedEvents) {
+// Resume and reconnect must work alike on both transports: these run over SSE and WebSocket.
+class transport_test : public ::testing::TestWithParam<std::string> {
+protected:
+    std::vector<std::string> tail_args(std::vector<std::string> args) const {
+        if (GetParam() == "ws") args.push_back("--ws");
+        return args;
+    }
+};
+class CliTailResume : public transport_test {};
+class CliTailReconnect : public transport_test {};
+INSTANTIATE_TEST_SUITE_P(Transports, CliTailResume, ::testing::Values("sse", "ws"));
+INSTANTIATE_TEST_SUITE_P(Transports, CliTailReconnect, ::testing::Values("sse", "ws"));
+
+
+TEST_P(CliTailResume, CursorFromJsonOutputResumesExactlyTheMissedEvents) {
     test_server srv;
     std::string cursor;
     {
-        process tail({"tail", "r", "--json", "--since", "earliest", "--count", "2", "--url", srv.internal_url()});
+        process tail(tail_args({"tail", "r", "--json", "--since", "earliest", "--count", "2", "--url", srv.internal_url()}));
         ASSERT_TRUE(wait_subscribed(srv)) << tail.err();
         srv.publish("r", "e1");
         srv.publish("r", "e2");
@@ -176,7 +190,7 @@ TEST(CliTailResume, CursorFromJsonOutputResumesExactlyTheMissedEvents) {
     }
     srv.publish("r", "e3");
     srv.publish("r", "e4");
-    process again({"tail", "r", "--json", "--since", cursor, "--url", srv.internal_url()});
+    process again(tail_args({"tail", "r", "--json", "--since", cursor, "--url", srv.internal_url()}));
     ASSERT_TRUE(wait_lines(again, 2)) << again.out() << again.err();
     srv.publish("r", "live");
     ASSERT_TRUE(wait_lines(again, 3)) << again.out() << again.err();
@@ -193,9 +207,9 @@ TEST(CliTailResume, CursorFromJsonOutputResumesExactlyTheMissedEvents) {
     EXPECT_EQ(offsets, (std::vector<std::uint64_t>{3, 4, 5}));
 }
 
-TEST(CliTailResume, CursorPrintedOnStopResumesExactlyTheMissedEvents) {
+TEST_P(CliTailResume, CursorPrintedOnStopResumesExactlyTheMissedEvents) {
     test_server srv;
-    process tail({"tail", "r", "--since", "earliest", "--url", srv.internal_url()});
+    process tail(tail_args({"tail", "r", "--since", "earliest", "--url", srv.internal_url()}));
     ASSERT_TRUE(wait_subscribed(srv)) << tail.err();
     srv.publish("r", "e1");
     ASSERT_TRUE(tail.wait_out("r #1: e1\n")) << tail.out() << tail.err();
@@ -208,7 +222,7 @@ TEST(CliTailResume, CursorPrintedOnStopResumesExactlyTheMissedEvents) {
 
     srv.publish("r", "e2");
     srv.publish("r", "e3");
-    process again({"tail", "r", "--since", cursor, "--url", srv.internal_url()});
+    process again(tail_args({"tail", "r", "--since", cursor, "--url", srv.internal_url()}));
     ASSERT_TRUE(wait_lines(again, 2)) << again.out() << again.err();
     srv.publish("r", "e4");
     ASSERT_TRUE(wait_lines(again, 3)) << again.out() << again.err();
@@ -224,11 +238,11 @@ TEST(CliTailResume, CursorPrintedOnStopResumesExactlyTheMissedEvents) {
 
 // A tail through a proxy whose connections are cut while events keep being published: it
 // reconnects with backoff and prints every offset exactly once, in order.
-TEST(CliTailReconnect, ResumesAfterDroppedConnectionsWithoutLossOrDuplicates) {
+TEST_P(CliTailReconnect, ResumesAfterDroppedConnectionsWithoutLossOrDuplicates) {
     test_server srv;
     tcp_proxy proxy(srv.internal_port());
-    process tail({"tail", "news", "--json", "--since", "earliest", "--url",
-                  "http://127.0.0.1:" + std::to_string(proxy.port())});
+    process tail(tail_args({"tail", "news", "--json", "--since", "earliest", "--url",
+                  "http://127.0.0.1:" + std::to_string(proxy.port())}));
     ASSERT_TRUE(wait_subscribed(srv)) << tail.err();
     int published = 0;
     auto publish_two = [&] {
@@ -268,12 +282,12 @@ TEST(CliTailReconnect, ResumesAfterDroppedConnectionsWithoutLossOrDuplicates) {
     EXPECT_NE(r.err.find("reconnecting in"), std::string::npos) << r.err;
 }
 
-TEST(CliTailReconnect, SinceEarliestStillReplaysHistoryWhenTheFirstConnectionFails) {
+TEST_P(CliTailReconnect, SinceEarliestStillReplaysHistoryWhenTheFirstConnectionFails) {
     test_server srv;
     tcp_proxy proxy(srv.internal_port());
     proxy.set_refusing(true);
-    process tail({"tail", "h", "--since", "earliest", "--count", "3", "--url",
-                  "http://127.0.0.1:" + std::to_string(proxy.port())});
+    process tail(tail_args({"tail", "h", "--since", "earliest", "--count", "3", "--url",
+                  "http://127.0.0.1:" + std::to_string(proxy.port())}));
     ASSERT_TRUE(tail.wait_err("connection lost")) << tail.err();
     srv.publish("h", "h1");
     srv.publish("h", "h2");
