@@ -63,7 +63,7 @@ void ws_session::start() {
                     "Connection: Upgrade\r\n"
                     "Sec-WebSocket-Accept: " +
                     params_.accept_key + "\r\n\r\n"));
-    request_flush();
+    flush();  // the 101 goes in flight at once: nothing queued after it (or dropped on overflow) can precede it
     auto channels = std::move(params_.channels);
     auto since = std::move(params_.since);
     auto early = std::move(params_.initial_bytes);
@@ -149,10 +149,12 @@ void ws_session::finish_group(const std::shared_ptr<group>& g) {
         auto& p = plan[i];
         s->epoch = p.epoch;
         const bool recovered = p.reset_reason.empty() && g->since.mode != node::since_mode::live;
+        // The position the subscription starts from: the first event that follows has offset + 1.
+        const std::uint64_t start = p.replay.empty() ? p.resume_offset : p.replay.front()->offset - 1;
         send_text(protocol::ws_reply_json("subscribed", g->id,
                                           ",\"channel\":" + protocol::json_quote(s->channel) +
                                               ",\"epoch\":" + protocol::json_quote(p.epoch) +
-                                              ",\"offset\":" + std::to_string(p.resume_offset) +
+                                              ",\"offset\":" + std::to_string(start) +
                                               ",\"recovered\":" + (recovered ? "true" : "false")));
         if (!p.reset_reason.empty()) {
             svc_.stats.resets_sent.fetch_add(1, std::memory_order_relaxed);
@@ -162,18 +164,44 @@ void ws_session::finish_group(const std::shared_ptr<group>& g) {
                                                   ",\"epoch\":" + protocol::json_quote(p.epoch) +
                                                   ",\"offset\":" + std::to_string(p.resume_offset)));
         }
-        for (const auto& ev : p.replay) {
-            if (!push(make_frame(protocol::ws_frame(protocol::ws_opcode::text, protocol::ws_event_json(*ev))))) return;
+        s->resume_offset = p.resume_offset;
+        s->replay = std::move(p.replay);
+        s->planned = true;
+        replay_pending_ = true;
+    }
+    pump_replay();
+}
+
+void ws_session::pump_replay() {
+    // Paced by the outbox: replay fills at most half of it (at least one event when nothing is
+    // queued), the rest goes when a write completes. So a long replay is not a slow consumer, and
+    // live events of other subscriptions and command replies still have room meanwhile.
+    if (!replay_pending_) return;
+    for (auto& s : subs_) {
+        if (!s.replaying || !s.planned) continue;
+        for (; s.replay_pos < s.replay.size(); ++s.replay_pos) {
+            if (closing_ || closed_) return;
+            const auto& ev = *s.replay[s.replay_pos];
+            const std::size_t estimate = ev.data.size() + ev.name.size() + ev.channel.size() + ev.epoch.size() + 96;
+            if ((!outbox_.empty() || outbox_.writing()) && outbox_.total_bytes() + estimate > outbox_.max_bytes() / 2) {
+                request_flush();
+                return;  // resumed from the write completion
+            }
+            outbox_.push_unchecked(make_frame(protocol::ws_frame(protocol::ws_opcode::text, protocol::ws_event_json(ev))));
             svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
         }
-        s->offset = p.resume_offset;
-        s->replaying = false;
-        auto held = std::move(s->held);
+        s.offset = s.resume_offset;
+        s.replaying = false;
+        s.replay = {};
+        auto held = std::move(s.held);
+        s.held = {};
+        s.held_bytes = 0;
         for (const auto& ev : held) {
-            if (closing_) return;
-            deliver_live(*s, *ev);
+            if (closing_ || closed_) return;
+            deliver_live(s, *ev);
         }
     }
+    replay_pending_ = std::any_of(subs_.begin(), subs_.end(), [](const subscription& s) { return s.replaying && s.planned; });
     request_flush();
 }
 
@@ -199,7 +227,9 @@ void ws_session::deliver(const channels::encoded_event_ptr& ev) noexcept {
     auto* s = find(ev->event().channel);
     if (!s) return;
     if (s->replaying) {
-        if (s->held.size() >= 4096) {
+        s->held_bytes += ev->event().data.size();
+        if (s->held.size() >= 4096 || s->held_bytes > outbox_.max_bytes()) {
+            svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
             close_with(model::disconnects::slow_consumer, "too many events during replay");
             return;
         }
@@ -262,6 +292,7 @@ void ws_session::flush() {
             return;
         }
         self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+        if (!self->closing_) self->pump_replay();  // returns at once unless a replay is being paced
         if (!self->outbox_.empty())
             self->flush();
         else if (self->closing_)
@@ -371,10 +402,16 @@ void ws_session::on_message(protocol::ws_message& m) {
             if (m.payload.size() >= 2)
                 code = static_cast<std::uint16_t>((static_cast<unsigned char>(m.payload[0]) << 8) |
                                                   static_cast<unsigned char>(m.payload[1]));
-            // Echo the client's code when it is one that may be sent (RFC 6455 §7.4).
+            // Echo the client's code; one that may not be sent, or a reason that is not UTF-8, fails
+            // the connection instead (RFC 6455 §7.4.1, §8.1).
             const bool sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
                                   (code >= 3000 && code <= 4999);
-            close_with({sendable ? code : std::uint16_t{1000}, "client_close", "", true}, "closing");
+            if (!sendable)
+                close_with(model::disconnects::protocol_error, "close code " + std::to_string(code) + " may not be sent");
+            else if (m.payload.size() > 2 && !protocol::valid_utf8(std::string_view(m.payload).substr(2)))
+                close_with(model::disconnects::invalid_payload, "close reason is not valid UTF-8");
+            else
+                close_with({code, "client_close", "", true}, "closing");
             return;
         }
         case ws_opcode::continuation:

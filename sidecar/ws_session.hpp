@@ -48,14 +48,20 @@ private:
         std::string epoch;
         std::uint64_t offset = 0;
         std::uint64_t generation = 0;
-        bool replaying = true;
+        bool replaying = true;  // live events are held until the replay is all queued
+        bool planned = false;   // history read: `replay` is being queued as the outbox drains
+        std::uint64_t resume_offset = 0;
+        std::vector<model::event_ptr> replay;
+        std::size_t replay_pos = 0;
         std::vector<channels::encoded_event_ptr> held;
+        std::size_t held_bytes = 0;
     };
     struct group;
 
     void subscribe(std::vector<std::string> channels, node::since_spec since, std::string id);
     void on_group_read(const std::shared_ptr<group>& g, std::size_t index, model::result<broker::channel_history> h);
     void finish_group(const std::shared_ptr<group>& g);
+    void pump_replay();  // queues replay frames while they fit in the outbox; the rest after a write
     void unsubscribe(const std::string& channel, const std::string& id);
     bool drop(const std::string& channel);  // leaves the channel without a reply
     void deliver_live(subscription& s, const channels::encoded_event& ev);
@@ -87,6 +93,7 @@ private:
     std::int64_t last_read_ms_ = 0;
     std::int64_t last_ping_ms_ = 0;
     std::int64_t close_deadline_ms_ = 0;
+    bool replay_pending_ = false;  // some subscription's replay is not all queued yet
     bool flush_requested_ = false;
     bool closing_ = false;
     bool closed_ = false;
