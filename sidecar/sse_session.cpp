@@ -1,18 +1,17 @@
 // SSE session: headers + opening comment, hub registration, history replay, live delivery.
 #include "sidecar/sse_session.hpp"
 
-#include "lib/model/disconnect.hpp"
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <limits>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "lib/model/disconnect.hpp"
 #include "lib/protocol/cursor.hpp"
 #include "lib/protocol/json_codec.hpp"
 #include "lib/protocol/sse_encoder.hpp"
+#include "sidecar/gather_write.hpp"
 
 namespace herald::sidecar {
 
@@ -242,27 +241,23 @@ void sse_session::request_flush() {
 
 void sse_session::flush() {
     flush_requested_ = false;
-    if (closed_ || outbox_.writing() || outbox_.empty()) return;
-    std::size_t bytes = outbox_.take(batch_);
-    buffers_.clear();
-    for (const auto& f : batch_) buffers_.emplace_back(f->data(), f->size());
+    if (closed_) return;
+    auto self = shared_from_this();
+    if (!gather_write(socket_, outbox_, batch_, buffers_, [self](boost::system::error_code ec, std::size_t bytes) {
+            if (self->closed_) return;
+            if (ec) {
+                self->finish("write failed");
+                return;
+            }
+            self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+            if (self->replaying_ && !self->closing_ && self->reads_pending_ == 0) self->pump_replay();
+            if (!self->outbox_.empty() && !self->closing_)
+                self->flush();
+            else if (self->closing_ && self->outbox_.empty() && self->svc_.stopping.load())
+                self->finish("server stopping");
+        }))
+        return;
     last_write_ms_ = home_.coarse_now();
-    asio::async_write(socket_, buffers_,
-                      [self = shared_from_this(), bytes](boost::system::error_code ec, std::size_t) {
-                          self->outbox_.write_done(self->batch_);
-                          if (self->closed_) return;
-                          if (ec) {
-                              self->finish("write failed");
-                              return;
-                          }
-                          self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-                          if (self->replaying_ && !self->closing_ && self->reads_pending_ == 0)
-                              self->pump_replay();
-                          if (!self->outbox_.empty() && !self->closing_)
-                              self->flush();
-                          else if (self->closing_ && self->outbox_.empty() && self->svc_.stopping.load())
-                              self->finish("server stopping");
-                      });
 }
 
 void sse_session::tick(std::int64_t now_ms) {

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <limits>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,6 +11,7 @@
 #include "lib/protocol/cursor.hpp"
 #include "lib/protocol/json_codec.hpp"
 #include "lib/protocol/ws_codec.hpp"
+#include "sidecar/gather_write.hpp"
 
 namespace herald::sidecar {
 
@@ -280,24 +280,21 @@ void ws_session::request_flush() {
 
 void ws_session::flush() {
     flush_requested_ = false;
-    if (closed_ || outbox_.writing() || outbox_.empty()) return;
-    std::size_t bytes = outbox_.take(batch_);
-    buffers_.clear();
-    for (const auto& f : batch_) buffers_.emplace_back(f->data(), f->size());
-    asio::async_write(socket_, buffers_, [self = shared_from_this(), bytes](boost::system::error_code ec, std::size_t) {
-        self->outbox_.write_done(self->batch_);
-        if (self->closed_) return;
-        if (ec) {
-            self->finish("write failed");
-            return;
-        }
-        self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-        if (!self->closing_) self->pump_replay();  // returns at once unless a replay is being paced
-        if (!self->outbox_.empty())
-            self->flush();
-        else if (self->closing_)
-            self->finish("closed");
-    });
+    if (closed_) return;
+    gather_write(socket_, outbox_, batch_, buffers_,
+                 [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+                     if (self->closed_) return;
+                     if (ec) {
+                         self->finish("write failed");
+                         return;
+                     }
+                     self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+                     if (!self->closing_) self->pump_replay();  // returns at once unless a replay is being paced
+                     if (!self->outbox_.empty())
+                         self->flush();
+                     else if (self->closing_)
+                         self->finish("closed");
+                 });
 }
 
 void ws_session::close_with(const model::disconnect& d, std::string_view detail) {

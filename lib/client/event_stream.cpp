@@ -25,27 +25,36 @@ std::string event_stream::target(bool first) const {
     return t;
 }
 
-std::optional<model::error> event_stream::run(const event_fn& on_event, const notice_fn& on_notice,
-                                              const std::atomic<bool>* stop) {
-    auto backoff = req_.backoff_min;
-    bool first = true;
+std::optional<model::error> run_with_backoff(
+    const stream_request& req, const std::function<void(const std::string&)>& on_notice, const std::atomic<bool>* stop,
+    const std::function<attempt_outcome(model::error& fatal, bool& got_bytes)>& attempt) {
+    auto backoff = req.backoff_min;
     for (;;) {
         model::error fatal;
         bool got_bytes = false;
-        auto r = once(on_event, on_notice, stop, fatal, got_bytes);
-        if (r == outcome::stopped) return std::nullopt;
-        if (r == outcome::fatal) return fatal;
-        if (got_bytes) backoff = req_.backoff_min;
-        if (first && last_id_.empty()) last_id_ = req_.since;
-        first = false;
+        auto r = attempt(fatal, got_bytes);
+        if (r == attempt_outcome::stopped) return std::nullopt;
+        if (r == attempt_outcome::fatal) return fatal;
+        if (got_bytes) backoff = req.backoff_min;
         on_notice("connection lost; reconnecting in " + std::to_string(backoff.count()) + " ms");
         auto until = std::chrono::steady_clock::now() + backoff;
         while (std::chrono::steady_clock::now() < until) {
             if (stop && stop->load()) return std::nullopt;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        backoff = std::min(backoff * 2, req_.backoff_max);
+        backoff = std::min(backoff * 2, req.backoff_max);
     }
+}
+
+std::optional<model::error> event_stream::run(const event_fn& on_event, const notice_fn& on_notice,
+                                              const std::atomic<bool>* stop) {
+    bool first = true;
+    return run_with_backoff(req_, on_notice, stop, [&](model::error& fatal, bool& got_bytes) {
+        auto r = once(on_event, on_notice, stop, fatal, got_bytes);
+        if (r == outcome::dropped && first && last_id_.empty()) last_id_ = req_.since;
+        first = false;
+        return r;
+    });
 }
 
 event_stream::outcome event_stream::once(const event_fn& on_event, const notice_fn& on_notice,

@@ -26,6 +26,16 @@ struct stream_request {
     std::chrono::milliseconds backoff_max{5000};
 };
 
+// How one connection attempt ended.
+enum class attempt_outcome { stopped, dropped, fatal };
+
+// The reconnect loop shared by both transports: runs attempt(fatal, got_bytes) until it stops or
+// fails for good; after a drop it waits with exponential backoff (reset once an attempt got
+// bytes), noticing *stop every 20 ms. Returns nullopt when stopped, else the fatal error.
+std::optional<model::error> run_with_backoff(
+    const stream_request& req, const std::function<void(const std::string&)>& on_notice, const std::atomic<bool>* stop,
+    const std::function<attempt_outcome(model::error& fatal, bool& got_bytes)>& attempt);
+
 class event_stream {
 public:
     using event_fn = std::function<bool(const protocol::sse_message&)>;  // false: stop
@@ -40,7 +50,7 @@ public:
     const std::string& last_id() const { return last_id_; }
 
 private:
-    enum class outcome { stopped, dropped, fatal };
+    using outcome = attempt_outcome;
     outcome once(const event_fn& on_event, const notice_fn& on_notice, const std::atomic<bool>* stop,
                  model::error& fatal, bool& got_bytes);
     std::string target(bool first) const;

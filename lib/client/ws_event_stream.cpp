@@ -61,22 +61,9 @@ void ws_event_stream::update_cursor() {
 std::optional<model::error> ws_event_stream::run(const event_fn& on_event, const notice_fn& on_notice,
                                                  const std::atomic<bool>* stop) {
     if (last_id_.empty()) last_id_ = req_.since;
-    auto backoff = req_.backoff_min;
-    for (;;) {
-        model::error fatal;
-        bool got_bytes = false;
-        auto r = once(on_event, on_notice, stop, fatal, got_bytes);
-        if (r == outcome::stopped) return std::nullopt;
-        if (r == outcome::fatal) return fatal;
-        if (got_bytes) backoff = req_.backoff_min;
-        on_notice("connection lost; reconnecting in " + std::to_string(backoff.count()) + " ms");
-        auto until = std::chrono::steady_clock::now() + backoff;
-        while (std::chrono::steady_clock::now() < until) {
-            if (stop && stop->load()) return std::nullopt;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        backoff = std::min(backoff * 2, req_.backoff_max);
-    }
+    return run_with_backoff(req_, on_notice, stop, [&](model::error& fatal, bool& got_bytes) {
+        return once(on_event, on_notice, stop, fatal, got_bytes);
+    });
 }
 
 bool ws_event_stream::on_message(const std::string& text, const event_fn& on_event, const notice_fn& on_notice,

@@ -30,7 +30,7 @@ public:
     const std::string& last_id() const { return last_id_; }
 
 private:
-    enum class outcome { stopped, dropped, fatal };
+    using outcome = attempt_outcome;
     struct position {
         std::string epoch;  // empty until the server has told us
         std::uint64_t offset = 0;

@@ -160,10 +160,10 @@ model::result<model::publish_request> raw_publish_request(std::string channel, s
     return r;
 }
 
-std::string event_envelope_json(const model::event& ev) {
+std::string event_envelope_json(const model::event& ev, std::string_view leading_members) {
     std::string out;
-    out.reserve(ev.data.size() + ev.channel.size() + ev.name.size() + 96);
-    out.append("{\"channel\":").append(json_quote(ev.channel));
+    out.reserve(ev.data.size() + ev.channel.size() + ev.name.size() + leading_members.size() + 96);
+    out.append("{").append(leading_members).append("\"channel\":").append(json_quote(ev.channel));
     out.append(",\"offset\":").append(std::to_string(ev.offset));
     out.append(",\"epoch\":").append(json_quote(ev.epoch));
     if (!ev.name.empty()) out.append(",\"event\":").append(json_quote(ev.name));

@@ -39,7 +39,9 @@ model::result<model::publish_request> raw_publish_request(std::string channel, s
 // Validates an event name: 1-100 bytes, printable, not starting with the reserved "herald.".
 std::optional<model::error> validate_event_name(std::string_view name);
 
-std::string event_envelope_json(const model::event& ev);
+// `leading_members` ("" or a run of "k":v, members each followed by a comma) go first, e.g.
+// "\"op\":\"event\"," for the WebSocket event message.
+std::string event_envelope_json(const model::event& ev, std::string_view leading_members = {});
 std::string publish_result_json(const model::publish_result& r);
 std::string error_json(const model::error& e);
 // A JSON string literal for `s` (quoted and escaped).

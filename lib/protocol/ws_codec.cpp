@@ -82,21 +82,7 @@ std::optional<ws_command_error> parse_ws_command(std::string_view text, ws_comma
     return std::nullopt;
 }
 
-std::string ws_event_json(const model::event& ev) {
-    std::string out;
-    out.reserve(ev.data.size() + ev.channel.size() + ev.name.size() + 96);
-    out.append("{\"op\":\"event\",\"channel\":").append(json_quote(ev.channel));
-    out.append(",\"offset\":").append(std::to_string(ev.offset));
-    out.append(",\"epoch\":").append(json_quote(ev.epoch));
-    if (!ev.name.empty()) out.append(",\"event\":").append(json_quote(ev.name));
-    out.append(",\"data\":");
-    if (ev.kind == model::data_kind::json)
-        out.append(ev.data);
-    else
-        out.append(json_quote(ev.data));
-    out.append(",\"published_at\":").append(std::to_string(ev.published_at)).push_back('}');
-    return out;
-}
+std::string ws_event_json(const model::event& ev) { return event_envelope_json(ev, "\"op\":\"event\","); }
 
 std::string ws_error_json(std::string_view id, const model::error& e) {
     std::string out = "{\"op\":\"error\"";
