@@ -18,8 +18,8 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@echo "herald: public listener http://127.0.0.1:8080 (SSE), internal http://127.0.0.1:8081 (publish API)"
-	@echo "  subscribe: curl -N 'http://127.0.0.1:8080/v1/sse?channel=news'   or   $(BUILD)/herald tail news"
+	@echo "herald: public listener http://127.0.0.1:8080 (SSE, WebSocket), internal http://127.0.0.1:8081 (publish API)"
+	@echo "  subscribe: curl -N 'http://127.0.0.1:8080/v1/sse?channel=news'   or   $(BUILD)/herald tail news [--ws]"
 	@echo "  publish:   $(BUILD)/herald publish news hello"
 	$(BUILD)/herald serve
 

@@ -9,7 +9,7 @@ namespace herald::cmd {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // prints members in the order the server sent them
 
 struct publish_options {
     std::string url;

@@ -36,13 +36,15 @@ int serve(context& ctx, const config::config& cfg) {
         pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
         return exit_failure;
     }
-    // The bound addresses: a port of 0 in the configuration means "any free port".
-    auto bound = [](const std::string& address, unsigned short port) {
-        return address.substr(0, address.rfind(':') + 1) + std::to_string(port);
+    // Copy-paste hints: a wildcard host is reached through loopback.
+    auto reachable = [](std::string endpoint) {
+        for (std::string wildcard : {"0.0.0.0:", "[::]:", ":"})
+            if (endpoint.rfind(wildcard, 0) == 0) return "127.0.0.1:" + endpoint.substr(wildcard.size());
+        return endpoint;
     };
     log->info("publish: curl -d '{{\"channel\":\"news\",\"data\":\"hello\"}}' http://{}/v1/publish",
-              bound(cfg.internal_address, srv->internal_port()));
-    log->info("subscribe: curl -N 'http://{}/v1/sse?channel=news'", bound(cfg.public_address, srv->public_port()));
+              reachable(srv->internal_endpoint()));
+    log->info("subscribe: curl -N 'http://{}/v1/sse?channel=news'", reachable(srv->public_endpoint()));
 
     int sig = 0;
     sigwait(&signals, &sig);

@@ -13,7 +13,7 @@ namespace herald::cmd {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // prints members in the order the server sent them
 
 struct tail_options {
     std::string url;

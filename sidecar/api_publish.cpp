@@ -8,7 +8,7 @@
 
 namespace herald::sidecar {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // replies list channel, offset, epoch, ... in that order
 
 namespace {
 

@@ -43,9 +43,19 @@ void server::start() {
         std::lock_guard lock(mutex_);
         started_ = true;
     }
-    log_->info("herald {} listening: public http://{} (SSE), internal http://{} (publish API), broker {}, {} threads",
-               HERALD_VERSION, cfg_.public_address, cfg_.internal_address, broker_->kind(), shards_->shard_count());
+    log_->info("herald {} listening: public http://{} (SSE, WebSocket), internal http://{} (publish API), broker {}, {} threads",
+               HERALD_VERSION, public_endpoint(), internal_endpoint(), broker_->kind(), shards_->shard_count());
 }
+
+namespace {
+// HOST:PORT with the bound port (the configured one may be 0).
+std::string with_port(const std::string& configured, unsigned short port) {
+    return configured.substr(0, configured.rfind(':') + 1) + std::to_string(port);
+}
+}  // namespace
+
+std::string server::public_endpoint() const { return with_port(cfg_.public_address, public_port()); }
+std::string server::internal_endpoint() const { return with_port(cfg_.internal_address, internal_port()); }
 
 unsigned short server::public_port() const { return public_ ? public_->port() : 0; }
 unsigned short server::internal_port() const { return internal_ ? internal_->port() : 0; }

@@ -35,6 +35,9 @@ public:
     bool finished();              // wait() has completed
     unsigned short public_port() const;
     unsigned short internal_port() const;
+    // HOST:PORT as bound (after start()).
+    std::string public_endpoint() const;
+    std::string internal_endpoint() const;
 
 private:
     config::config cfg_;

@@ -3,22 +3,15 @@
 // The page is served from its own origin (another loopback port), so every stream is cross-origin
 // as in real deployments. Some streams go through a TCP proxy in this process that the test can
 // cut, to make the browser reconnect by itself (with Last-Event-ID) as it does on a flaky network.
+// The page server, the proxy, publishing, Chromium and the runner are harness.mjs's.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import {
+  PUBLIC_PORT, WAIT_MS, requireEnv, header, publishJson, publishText, test, startSession, finish,
+} from './harness.mjs';
 
-const PUBLIC_PORT = Number(process.env.HERALD_PUBLIC_PORT);
-const INTERNAL_PORT = Number(process.env.HERALD_INTERNAL_PORT);
-const CHROMIUM = process.env.HERALD_CHROMIUM || '/usr/bin/chromium';
+requireEnv('eventsource.test.mjs', ['HERALD_PUBLIC_PORT', 'HERALD_INTERNAL_PORT']);
 const SCREENSHOT = process.env.HERALD_SCREENSHOT || '/tmp/herald-browser.png';
-const WAIT_MS = 10_000;       // bound for anything that should happen at once
 const RECONNECT_MS = 15_000;  // herald's retry is 2 s; generous for a loaded CI machine
-
-if (!PUBLIC_PORT || !INTERNAL_PORT) {
-  console.error('eventsource.test.mjs: set HERALD_PUBLIC_PORT and HERALD_INTERNAL_PORT (run it through run.sh)');
-  process.exit(2);
-}
 const HERALD = `http://127.0.0.1:${PUBLIC_PORT}`;
 
 // ---------------------------------------------------------------- the page
@@ -90,132 +83,10 @@ const PAGE = String.raw`<!doctype html>
 </script>
 </body></html>`;
 
-function startPageServer() {
-  const server = http.createServer((req, res) => {
-    if (req.url === '/' || req.url === '/index.html') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(PAGE);
-    } else {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-// ---------------------------------------------------------------- a cuttable TCP proxy to herald's public listener
-
-// Forwards each connection to herald. Records each request head (to see the browser's
-// Last-Event-ID), can rewrite it (rewrite: head => head), and cut() drops every live
-// connection at once, like a network blip; the browser then reconnects by itself.
-function startProxy(targetPort) {
-  const live = new Set();
-  const proxy = { requests: [], rewrite: null, server: null };
-  proxy.cut = () => {
-    const n = live.size;
-    for (const s of live) s.destroy();
-    live.clear();
-    return n;
-  };
-  proxy.server = net.createServer((client) => {
-    live.add(client);
-    client.on('close', () => live.delete(client));
-    client.on('error', () => {});
-    let head = Buffer.alloc(0);
-    const onData = (chunk) => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (head.length > 64 * 1024) client.destroy();
-        return;
-      }
-      client.off('data', onData);
-      client.pause();
-      let text = head.subarray(0, end + 4).toString('latin1');
-      const rest = head.subarray(end + 4);
-      if (proxy.rewrite) text = proxy.rewrite(text);
-      proxy.requests.push(text);
-      const upstream = net.connect(targetPort, '127.0.0.1');
-      live.add(upstream);
-      upstream.on('close', () => { live.delete(upstream); client.destroy(); });
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('connect', () => {
-        upstream.write(Buffer.from(text, 'latin1'));
-        if (rest.length) upstream.write(rest);
-        client.pipe(upstream);
-        upstream.pipe(client);
-        client.resume();
-      });
-    };
-    client.on('data', onData);
-  });
-  return new Promise((resolve) => proxy.server.listen(0, '127.0.0.1', () => {
-    proxy.url = `http://127.0.0.1:${proxy.server.address().port}`;
-    resolve(proxy);
-  }));
-}
-
-function header(requestHead, name) {
-  const m = requestHead.match(new RegExp(`^${name}:[ \\t]*(.*?)[ \\t]*$`, 'im'));
-  return m ? m[1] : null;
-}
-
-// ---------------------------------------------------------------- publishing (internal listener)
-
-function post(path, body, contentType) {
-  return new Promise((resolve, reject) => {
-    const payload = Buffer.from(body);
-    const req = http.request({
-      host: '127.0.0.1', port: INTERNAL_PORT, path, method: 'POST', timeout: WAIT_MS,
-      headers: { 'Content-Type': contentType, 'Content-Length': payload.length },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        if (res.statusCode !== 200) {
-          reject(new Error(`POST ${path} -> ${res.statusCode}: ${text}`));
-          return;
-        }
-        try { resolve(JSON.parse(text)); } catch (e) { reject(new Error(`POST ${path}: reply is not JSON: ${text}`)); }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`POST ${path}: no reply in ${WAIT_MS} ms`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-const publishJson = (event) => post('/v1/publish', JSON.stringify(event), 'application/json');
-const publishText = (channel, text) =>
-  post(`/v1/channels/${encodeURIComponent(channel)}/events`, text, 'text/plain; charset=utf-8');
-
-// ---------------------------------------------------------------- a tiny sequential runner
-
-const results = [];
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`ok   - ${name} (${Date.now() - t0} ms)`);
-  } catch (err) {
-    results.push({ name, ok: false });
-    console.log(`FAIL - ${name} (${Date.now() - t0} ms)`);
-    console.log(String(err && err.stack ? err.stack : err).split('\n').map((l) => '       ' + l).join('\n'));
-  }
-}
-
 // ---------------------------------------------------------------- main
 
-const pageServer = await startPageServer();
-const proxy = await startProxy(PUBLIC_PORT);
-const PAGE_URL = `http://127.0.0.1:${pageServer.address().port}/`;
-
-let browser;
-let page;
-const consoleLines = [];
+const session = await startSession({ html: PAGE, viewport: { width: 1280, height: 900 }, herald: HERALD });
+const { page, proxy } = session;
 
 async function open(key, url, names = []) {
   await page.evaluate(([k, u, n]) => window.openStream(k, u, n), [key, url, names]);
@@ -240,29 +111,9 @@ async function waitEvents(key, count, timeout = WAIT_MS) {
 const snap = (key) => page.evaluate((k) => window.snapshot(k), key);
 const brief = (events) => events.map((e) => [e.type, e.data]);
 
-let run = true;
-const fatal = (why) => { console.log(`FAIL - setup: ${why}`); results.push({ name: 'setup', ok: false }); run = false; };
-
-try {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-  await page.goto(PAGE_URL, { timeout: WAIT_MS });
-  console.log(`browser: ${browser.version()}, page ${PAGE_URL}, herald ${HERALD}, proxy ${proxy.url}`);
-} catch (e) {
-  fatal(`cannot start Chromium at ${CHROMIUM} or load the page: ${e.message}`);
-}
-
 let newsCursor = null;  // a real cursor from scenario 1, reused by scenario 6
 
-if (run) {
+if (session.ok) {
   await test('cross-origin EventSource receives JSON, text and named events in order, with ids', async () => {
     const origin = await page.evaluate(() => location.origin);
     assert.notEqual(origin, HERALD, 'the page must be on another origin than herald');
@@ -430,20 +281,6 @@ if (run) {
     // The reconnect URL still carries since=; the browser's Last-Event-ID is newer and must win.
     assert.deepEqual(s.events.map((e) => e.data), ['s-2', 's-3', 's-4'], 'no duplicates after the reconnect');
   });
-
-  try {
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    console.log(`screenshot: ${SCREENSHOT}`);
-  } catch (e) {
-    console.log(`(no screenshot: ${e.message})`);
-  }
 }
 
-const failed = results.filter((r) => !r.ok).length;
-if (failed && consoleLines.length) console.log('page console:\n' + consoleLines.map((l) => '  ' + l).join('\n'));
-if (browser) await browser.close().catch(() => {});
-proxy.cut();
-proxy.server.close();
-pageServer.close();
-console.log(`browser.eventsource: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish(session, 'browser.eventsource', SCREENSHOT);

@@ -1,29 +1,22 @@
 // herald in a real Chromium: the page's native WebSocket against a running `herald serve`.
 // Started by run.sh, which passes the listener ports in HERALD_PUBLIC_PORT / HERALD_INTERNAL_PORT
 // and the limits it started herald with (HERALD_WS_MAX_MESSAGE_BYTES, HERALD_WS_PING_INTERVAL).
-// Same layout as eventsource.test.mjs: the page is served from its own origin, so every socket is
-// cross-origin; some sockets go through a TCP proxy in this process that the test can cut (a network
-// blip) and that counts the WebSocket frames going each way (to see server pings and browser pongs).
-// Channel names are this file's own, and assertions are relative to the offsets herald reports, so
-// the file also passes against a herald that other test files have already used.
+// Same layout as eventsource.test.mjs, on the same harness.mjs: the page is served from its own
+// origin, so every socket is cross-origin; some sockets go through a TCP proxy in this process that
+// the test can cut (a network blip) and that counts the WebSocket frames going each way (to see
+// server pings and browser pongs). Channel names are this file's own, and assertions are relative
+// to the offsets herald reports, so the file also passes against a herald that other test files
+// have already used.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import {
+  PUBLIC_PORT, WAIT_MS, requireEnv, header, publishJson, publishText, test, startSession, finish,
+} from './harness.mjs';
 
-const PUBLIC_PORT = Number(process.env.HERALD_PUBLIC_PORT);
-const INTERNAL_PORT = Number(process.env.HERALD_INTERNAL_PORT);
+requireEnv('websocket.test.mjs',
+           ['HERALD_PUBLIC_PORT', 'HERALD_INTERNAL_PORT', 'HERALD_WS_MAX_MESSAGE_BYTES', 'HERALD_WS_PING_INTERVAL']);
 const MAX_MESSAGE_BYTES = Number(process.env.HERALD_WS_MAX_MESSAGE_BYTES);
 const PING_INTERVAL_MS = Number(process.env.HERALD_WS_PING_INTERVAL);
-const CHROMIUM = process.env.HERALD_CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT = process.env.HERALD_SCREENSHOT_WS || '/tmp/herald-browser-websocket.png';
-const WAIT_MS = 10_000;  // bound for anything that should happen at once
-
-if (!PUBLIC_PORT || !INTERNAL_PORT || !MAX_MESSAGE_BYTES || !PING_INTERVAL_MS) {
-  console.error('websocket.test.mjs: set HERALD_PUBLIC_PORT, HERALD_INTERNAL_PORT, HERALD_WS_MAX_MESSAGE_BYTES ' +
-                'and HERALD_WS_PING_INTERVAL (run it through run.sh)');
-  process.exit(2);
-}
 const HERALD_HTTP = `http://127.0.0.1:${PUBLIC_PORT}`;
 const HERALD_WS = `ws://127.0.0.1:${PUBLIC_PORT}`;
 
@@ -169,179 +162,15 @@ const PAGE = String.raw`<!doctype html>
 </script>
 </body></html>`;
 
-function startPageServer() {
-  const server = http.createServer((req, res) => {
-    if (req.url === '/' || req.url === '/index.html') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(PAGE);
-    } else {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-// ---------------------------------------------------------------- a cuttable TCP proxy to herald's public listener
-
-// Counts the WebSocket frames in one direction by opcode (1 text, 2 binary, 8 close, 9 ping, 10 pong),
-// after skipping the HTTP head when told to (the 101 response, server to client).
-function frameCounter(skipHead) {
-  let buf = Buffer.alloc(0);
-  let inHead = skipHead;
-  const counts = {};
-  const feed = (chunk) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    if (inHead) {
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      buf = buf.subarray(end + 4);
-      inHead = false;
-    }
-    for (;;) {
-      if (buf.length < 2) return;
-      const opcode = buf[0] & 0x0f;
-      let len = buf[1] & 0x7f;
-      let pos = 2;
-      if (len === 126) {
-        if (buf.length < 4) return;
-        len = buf.readUInt16BE(2);
-        pos = 4;
-      } else if (len === 127) {
-        if (buf.length < 10) return;
-        len = Number(buf.readBigUInt64BE(2));
-        pos = 10;
-      }
-      if (buf[1] & 0x80) pos += 4;  // masking key (client frames)
-      if (buf.length < pos + len) return;
-      counts[opcode] = (counts[opcode] || 0) + 1;
-      buf = buf.subarray(pos + len);
-    }
-  };
-  return { counts, feed };
-}
-
-// Forwards each connection to herald as the one in eventsource.test.mjs does (a raw TCP proxy, so
-// a WebSocket upgrade passes through untouched). Records each request head and, for WebSocket
-// upgrades, the frames each way (proxy.conns[i].toClient / .toServer opcode counts); cut() drops
-// every live connection at once, like a network blip.
-function startProxy(targetPort) {
-  const live = new Set();
-  const proxy = { requests: [], conns: [], server: null };
-  proxy.cut = () => {
-    const n = live.size;
-    for (const s of live) s.destroy();
-    live.clear();
-    return n;
-  };
-  proxy.server = net.createServer((client) => {
-    live.add(client);
-    client.on('close', () => live.delete(client));
-    client.on('error', () => {});
-    let head = Buffer.alloc(0);
-    const onData = (chunk) => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (head.length > 64 * 1024) client.destroy();
-        return;
-      }
-      client.off('data', onData);
-      client.pause();
-      const text = head.subarray(0, end + 4).toString('latin1');
-      const rest = head.subarray(end + 4);
-      proxy.requests.push(text);
-      const isWs = /^Upgrade:[ \t]*websocket[ \t]*$/im.test(text);
-      const conn = { head: text, toClient: frameCounter(true), toServer: frameCounter(false) };
-      if (isWs) proxy.conns.push(conn);
-      const upstream = net.connect(targetPort, '127.0.0.1');
-      live.add(upstream);
-      upstream.on('close', () => { live.delete(upstream); client.destroy(); });
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('connect', () => {
-        upstream.write(Buffer.from(text, 'latin1'));
-        if (rest.length) {
-          upstream.write(rest);
-          if (isWs) conn.toServer.feed(rest);
-        }
-        if (isWs) {
-          client.on('data', conn.toServer.feed);
-          upstream.on('data', conn.toClient.feed);
-        }
-        client.pipe(upstream);
-        upstream.pipe(client);
-        client.resume();
-      });
-    };
-    client.on('data', onData);
-  });
-  return new Promise((resolve) => proxy.server.listen(0, '127.0.0.1', () => {
-    proxy.url = `ws://127.0.0.1:${proxy.server.address().port}`;
-    resolve(proxy);
-  }));
-}
-
-function header(requestHead, name) {
-  const m = requestHead.match(new RegExp(`^${name}:[ \\t]*(.*?)[ \\t]*$`, 'im'));
-  return m ? m[1] : null;
-}
-
-// ---------------------------------------------------------------- publishing (internal listener)
-
-function post(path, body, contentType) {
-  return new Promise((resolve, reject) => {
-    const payload = Buffer.from(body);
-    const req = http.request({
-      host: '127.0.0.1', port: INTERNAL_PORT, path, method: 'POST', timeout: WAIT_MS,
-      headers: { 'Content-Type': contentType, 'Content-Length': payload.length },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        if (res.statusCode !== 200) {
-          reject(new Error(`POST ${path} -> ${res.statusCode}: ${text}`));
-          return;
-        }
-        try { resolve(JSON.parse(text)); } catch (e) { reject(new Error(`POST ${path}: reply is not JSON: ${text}`)); }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`POST ${path}: no reply in ${WAIT_MS} ms`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-const publishJson = (event) => post('/v1/publish', JSON.stringify(event), 'application/json');
-const publishText = (channel, text) =>
-  post(`/v1/channels/${encodeURIComponent(channel)}/events`, text, 'text/plain; charset=utf-8');
-
-// ---------------------------------------------------------------- a tiny sequential runner
-
-const results = [];
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push({ name, ok: true });
-    console.log(`ok   - ${name} (${Date.now() - t0} ms)`);
-  } catch (err) {
-    results.push({ name, ok: false });
-    console.log(`FAIL - ${name} (${Date.now() - t0} ms)`);
-    console.log(String(err && err.stack ? err.stack : err).split('\n').map((l) => '       ' + l).join('\n'));
-  }
-}
-
 // ---------------------------------------------------------------- main
 
-const pageServer = await startPageServer();
-const proxy = await startProxy(PUBLIC_PORT);
-const PAGE_URL = `http://127.0.0.1:${pageServer.address().port}/`;
-
-let browser;
-let page;
-const consoleLines = [];
+// The proxy's URL is ws://; it records the frames of each socket in proxy.conns.
+const session = await startSession({
+  html: PAGE, viewport: { width: 1400, height: 1000 }, herald: HERALD_WS,
+  proxy: { scheme: 'ws', countWsFrames: true },
+  extra: `ws-max-message-bytes ${MAX_MESSAGE_BYTES}, ws-ping-interval ${PING_INTERVAL_MS} ms`,
+});
+const { page, proxy, pageUrl: PAGE_URL } = session;
 
 const connect = (key, url, send = []) => page.evaluate(([k, u, s]) => window.connect(k, u, s), [key, url, send]);
 const send = (key, x) => page.evaluate(([k, v]) => window.send(k, v), [key, x]);
@@ -372,28 +201,7 @@ const waitOpen = (key, opens = 1) =>
 const waitClose = (key, closes = 1) =>
   waitFor(key, `close #${closes}`, ([k, n]) => window.sockets[k].closes.length >= n, [key, closes]);
 
-let run = true;
-const fatal = (why) => { console.log(`FAIL - setup: ${why}`); results.push({ name: 'setup', ok: false }); run = false; };
-
-try {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-           '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-  await page.goto(PAGE_URL, { timeout: WAIT_MS });
-  console.log(`browser: ${browser.version()}, page ${PAGE_URL}, herald ${HERALD_WS}, proxy ${proxy.url}, ` +
-              `ws-max-message-bytes ${MAX_MESSAGE_BYTES}, ws-ping-interval ${PING_INTERVAL_MS} ms`);
-} catch (e) {
-  fatal(`cannot start Chromium at ${CHROMIUM} or load the page: ${e.message}`);
-}
-
-if (run) {
+if (session.ok) {
   await test('cross-origin WebSocket with ?channel= gets subscribed, then JSON, text and named events in order', async () => {
     const origin = await page.evaluate(() => location.origin);
     assert.notEqual(origin, HERALD_HTTP, 'the page must be on another origin than herald');
@@ -635,20 +443,6 @@ if (run) {
     assert.equal(events(s)[0].data, 'still here');
     console.log(`       (${conn.toClient.counts[9]} pings, ${conn.toServer.counts[10]} pongs in ${Date.now() - t0} ms)`);
   });
-
-  try {
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    console.log(`screenshot: ${SCREENSHOT}`);
-  } catch (e) {
-    console.log(`(no screenshot: ${e.message})`);
-  }
 }
 
-const failed = results.filter((r) => !r.ok).length;
-if (failed && consoleLines.length) console.log('page console:\n' + consoleLines.map((l) => '  ' + l).join('\n'));
-if (browser) await browser.close().catch(() => {});
-proxy.cut();
-proxy.server.close();
-pageServer.close();
-console.log(`browser.websocket: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish(session, 'browser.websocket', SCREENSHOT);
