@@ -70,7 +70,8 @@ TEST(Limits, MalformedHttpIs400AndOthersAreUnaffected) {
     test_server srv;
     sse_client sub(srv.public_port(), sse_target({"ok"}));
     ASSERT_TRUE(sub.ok());
-    auto r = raw_request(srv.internal_port(), std::string("\x01\x02\x03 garbage \xff\xfe\r\n\r\n", 20));
+    static constexpr char garbage[] = "\x01\x02\x03 garbage \xff\xfe\r\n\r\n";
+    auto r = raw_request(srv.internal_port(), std::string(garbage, sizeof garbage - 1));
     ASSERT_TRUE(r) << "no reply to garbage";
     EXPECT_EQ(r->status, 400u);
     auto j = parse_json(r->body);
