@@ -241,23 +241,22 @@ void sse_session::request_flush() {
 
 void sse_session::flush() {
     flush_requested_ = false;
-    if (closed_) return;
-    auto self = shared_from_this();
-    if (!gather_write(socket_, outbox_, batch_, buffers_, [self](boost::system::error_code ec, std::size_t bytes) {
-            if (self->closed_) return;
-            if (ec) {
-                self->finish("write failed");
-                return;
-            }
-            self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-            if (self->replaying_ && !self->closing_ && self->reads_pending_ == 0) self->pump_replay();
-            if (!self->outbox_.empty() && !self->closing_)
-                self->flush();
-            else if (self->closing_ && self->outbox_.empty() && self->svc_.stopping.load())
-                self->finish("server stopping");
-        }))
-        return;
+    if (closed_ || outbox_.writing() || outbox_.empty()) return;  // nothing to start: no refcount traffic
     last_write_ms_ = home_.coarse_now();
+    gather_write(socket_, outbox_, batch_, buffers_,
+                 [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+                     if (self->closed_) return;
+                     if (ec) {
+                         self->finish("write failed");
+                         return;
+                     }
+                     self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+                     if (self->replaying_ && !self->closing_ && self->reads_pending_ == 0) self->pump_replay();
+                     if (!self->outbox_.empty() && !self->closing_)
+                         self->flush();
+                     else if (self->closing_ && self->outbox_.empty() && self->svc_.stopping.load())
+                         self->finish("server stopping");
+                 });
 }
 
 void sse_session::tick(std::int64_t now_ms) {

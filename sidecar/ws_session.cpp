@@ -280,7 +280,7 @@ void ws_session::request_flush() {
 
 void ws_session::flush() {
     flush_requested_ = false;
-    if (closed_) return;
+    if (closed_ || outbox_.writing() || outbox_.empty()) return;  // nothing to start: no refcount traffic
     gather_write(socket_, outbox_, batch_, buffers_,
                  [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
                      if (self->closed_) return;
