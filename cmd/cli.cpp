@@ -16,6 +16,7 @@ void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, run
         "  herald publish news 'hello'                publish a text event to channel news\n"
         "  echo '{\"n\":1}' | herald publish news -      publish JSON from stdin\n"
         "  herald tail news --since earliest          print news events, starting with history\n"
+        "  herald token create --sub 42 --channel news  make a subscriber token (needs HERALD_JWT_SECRET)\n"
         "\n"
         "Client commands talk to --url, else HERALD_URL, else http://127.0.0.1:8081.\n"
         "Exit status: 0 ok, 1 failure, 2 usage error. See man herald.");
@@ -30,6 +31,7 @@ void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, run
     add(register_serve);
     add(register_publish);
     add(register_tail);
+    add(register_token);
     add(register_version);
 }
 
@@ -53,7 +55,17 @@ int run_cli(int argc, char** argv, context& ctx) {
         if (e.get_exit_code() == 0) {
             for (auto& [sub, r] : runners)
                 if (sub && sub->parsed()) {
-                    ctx.out << sub->help();
+                    CLI::App* deepest = sub;
+                    for (bool deeper = true; deeper;) {
+                        deeper = false;
+                        for (auto* child : deepest->get_subcommands({}))
+                            if (child->parsed()) {
+                                deepest = child;
+                                deeper = true;
+                                break;
+                            }
+                    }
+                    ctx.out << deepest->help();
                     return exit_ok;
                 }
             ctx.out << app.help();

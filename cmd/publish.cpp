@@ -21,6 +21,7 @@ struct publish_options {
     bool json_out = false;
     bool text = false;
     bool ndjson = false;
+    std::string api_key;
 };
 
 void print_error(context& ctx, const model::error& e) {
@@ -39,6 +40,11 @@ void print_result(context& ctx, const json& r, bool json_out) {
     ctx.out << "\n";
 }
 
+client::header_list auth_headers(const publish_options& o) {
+    if (o.api_key.empty()) return {};
+    return {{"Authorization", "Bearer " + o.api_key}};
+}
+
 int publish_one(context& ctx, const client::server_url& url, const publish_options& o) {
     std::string data = o.data;
     if (o.data == "-") {
@@ -55,7 +61,8 @@ int publish_one(context& ctx, const client::server_url& url, const publish_optio
         sep = "&";
     }
     if (!o.idempotency_key.empty()) target += sep + "idempotency_key=" + client::url_encode(o.idempotency_key);
-    auto reply = client::http_request(url, "POST", target, data, as_json ? "application/json" : "text/plain; charset=utf-8");
+    auto reply = client::http_request(url, "POST", target, data, as_json ? "application/json" : "text/plain; charset=utf-8",
+                                      auth_headers(o));
     if (!reply) {
         print_error(ctx, reply.err());
         return exit_failure;
@@ -93,7 +100,7 @@ int publish_ndjson(context& ctx, const client::server_url& url, const publish_op
             json body{{"events", json::array()}};
             for (auto& p : batch)
                 if (p.local_error.empty()) body["events"].push_back(p.item);
-            auto reply = client::http_request(url, "POST", "/v1/publish", body.dump(), "application/json");
+            auto reply = client::http_request(url, "POST", "/v1/publish", body.dump(), "application/json", auth_headers(o));
             if (!reply) {
                 print_error(ctx, reply.err());
                 return false;
@@ -163,6 +170,7 @@ runner register_publish(CLI::App& app, context& ctx) {
     sub->add_flag("--text", o->text, "Send DATA as text even if it parses as JSON");
     sub->add_flag("--json", o->json_out, "Print the server's JSON reply");
     sub->add_flag("--ndjson", o->ndjson, "Publish one JSON event object per stdin line; one result line each");
+    sub->add_option("--api-key", o->api_key, "API key, when the gateway requires one")->envname("HERALD_API_KEY");
     sub->footer(
         "Examples:\n"
         "  herald publish news 'hello'\n"

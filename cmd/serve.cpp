@@ -121,11 +121,38 @@ runner register_serve(CLI::App& app, context& ctx) {
     sub->add_option("--max-event-bytes", cfg->limits.max_event_bytes, "Largest event data")
         ->envname("HERALD_MAX_EVENT_BYTES")
         ->capture_default_str();
+    sub->add_option("--jwt-secret", cfg->auth.jwt_secrets,
+                    "HMAC secret for HS256/384/512 subscriber tokens (repeat, or comma-separate in the variable, to rotate)")
+        ->envname("HERALD_JWT_SECRET")
+        ->delimiter(',');
+    sub->add_option("--jwt-public-key", cfg->auth.jwt_public_key_files,
+                    "PEM file of RS*/ES* public keys; its stem is their kid (repeat to rotate)")
+        ->envname("HERALD_JWT_PUBLIC_KEY")
+        ->delimiter(',');
+    sub->add_option("--jwt-audience", cfg->auth.jwt_audience, "Require this 'aud' in subscriber tokens")
+        ->envname("HERALD_JWT_AUDIENCE");
+    sub->add_option("--jwt-issuer", cfg->auth.jwt_issuer, "Require this 'iss' in subscriber tokens")->envname("HERALD_JWT_ISSUER");
+    sub->add_option("--public-channels", cfg->auth.public_channels,
+                    "Channel or trailing-* pattern anyone may subscribe to without a token (repeat)")
+        ->envname("HERALD_PUBLIC_CHANNELS")
+        ->delimiter(',');
+    sub->add_option("--token-cookie", cfg->auth.token_cookie, "Also read the subscriber token from this cookie")
+        ->envname("HERALD_TOKEN_COOKIE");
+    sub->add_option("--auth-expiring-notice", cfg->auth.expiring_notice_ms,
+                    "Milliseconds before a token's exp that streams get herald.auth_expiring")
+        ->envname("HERALD_AUTH_EXPIRING_NOTICE")
+        ->check(CLI::Range(0, 24 * 3600 * 1000))
+        ->capture_default_str();
+    sub->add_option("--api-key", cfg->auth.api_keys,
+                    "API key publishers and tools send as Authorization: Bearer on the internal listener (repeat)")
+        ->envname("HERALD_API_KEY")
+        ->delimiter(',');
     sub->footer(
         "Examples:\n"
         "  herald serve\n"
         "  herald serve --public 0.0.0.0:9000 --internal 127.0.0.1:9001 --log-level debug\n"
         "  HERALD_PUBLIC=:8080 herald serve --history-size 1000\n"
+        "  HERALD_JWT_SECRET=$(openssl rand -base64 32) herald serve --public-channels 'news' --api-key \"$KEY\"\n"
         "\n"
         "Subscribe: curl -N 'http://127.0.0.1:8080/v1/sse?channel=news'\n"
         "           new WebSocket('ws://127.0.0.1:8080/v1/ws?channel=news')   (in a page)\n"

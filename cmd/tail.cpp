@@ -23,6 +23,8 @@ struct tail_options {
     std::size_t count = 0;
     bool quiet = false;
     bool ws = false;
+    std::string token;
+    std::string api_key;
 };
 
 int tail(context& ctx, const tail_options& o) {
@@ -35,6 +37,8 @@ int tail(context& ctx, const tail_options& o) {
     req.url = *url;
     req.channels = o.channels;
     req.since = o.since;
+    req.token = o.token;
+    if (!o.api_key.empty()) req.headers.emplace_back("Authorization", "Bearer " + o.api_key);
     // Both transports hand over the same messages and cursors; --ws picks WebSocket.
     client::event_stream sse_stream(req);
     client::ws_event_stream ws_stream(req);
@@ -117,6 +121,8 @@ runner register_tail(CLI::App& app, context& ctx) {
     sub->add_flag("--json", o->json_out, "One JSON object per event and line");
     sub->add_flag("--ws", o->ws, "Subscribe over WebSocket instead of Server-Sent Events");
     sub->add_flag("--quiet,-q", o->quiet, "Do not print connection notices");
+    sub->add_option("--token", o->token, "Subscriber JWT (public listener)")->envname("HERALD_TOKEN");
+    sub->add_option("--api-key", o->api_key, "API key (internal listener)")->envname("HERALD_API_KEY");
     sub->footer(
         "Examples:\n"
         "  herald tail news\n"

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+
+#include "lib/model/disconnect.hpp"
 
 namespace herald::sidecar {
 
@@ -16,6 +19,12 @@ public:
     virtual void shutdown() = 0;
     // Writes everything queued (one gather write); called once per flush batch.
     virtual void flush() = 0;
+    // Ends the connection with `why` if it belongs to `user` (its token's sub); true if it did.
+    virtual bool end_for_user(std::string_view user, const model::disconnect& why) {
+        (void)user;
+        (void)why;
+        return false;
+    }
 };
 
 }  // namespace herald::sidecar

@@ -10,6 +10,8 @@
 #include "lib/protocol/json_codec.hpp"
 #include "lib/protocol/ws_handshake.hpp"
 #include "sidecar/api_publish.hpp"
+#include "sidecar/api_users.hpp"
+#include "sidecar/credentials.hpp"
 #include "sidecar/request_target.hpp"
 #include "sidecar/sse_session.hpp"
 #include "sidecar/ws_session.hpp"
@@ -81,9 +83,21 @@ void http_session::on_read(beast::error_code ec) {
     handle(req);
 }
 
+namespace {
+bool needs_api_key(route_id id) {
+    return id == route_id::sse || id == route_id::ws || id == route_id::publish || id == route_id::channel_events_post ||
+           id == route_id::user_disconnect;
+}
+
+// With a cookie token the browser sends credentials, and "*" is not allowed with them.
+std::string allow_origin_for(std::string_view origin, const config::config& cfg) {
+    if (origin.empty()) return {};
+    return cfg.auth.token_cookie.empty() ? std::string("*") : std::string(origin);
+}
+}  // namespace
+
 void http_session::handle(request& req) {
-    auto origin = req[http::field::origin];
-    origin_ = origin.empty() ? std::string() : "*";
+    origin_ = allow_origin_for(req[http::field::origin], svc_.cfg);
     auto target = parse_target(req.target());
     if (!target) {
         reply_error(model::errors::bad_request("malformed percent-escape in '" + std::string(req.target()) + "'"),
@@ -91,6 +105,12 @@ void http_session::handle(request& req) {
         return;
     }
     auto route = match_route(kind_, req.method_string(), target->path);
+    if (kind_ == listener_kind::internal_listener && needs_api_key(route.id)) {
+        if (auto e = svc_.auth.check_api_key(bearer_token(req[http::field::authorization]))) {
+            refuse(*e, req);
+            return;
+        }
+    }
     switch (route.id) {
         case route_id::none: {
             response res;
@@ -110,6 +130,7 @@ void http_session::handle(request& req) {
             res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
             res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, Last-Event-ID, Idempotency-Key");
             res.set(http::field::access_control_max_age, "600");
+            if (!origin_.empty() && origin_ != "*") res.set(http::field::access_control_allow_credentials, "true");
             res.keep_alive(req.keep_alive());
             reply(std::move(res));
             return;
@@ -140,6 +161,7 @@ void http_session::handle(request& req) {
             return;
         case route_id::publish:
         case route_id::channel_events_post:
+        case route_id::user_disconnect:
             break;
     }
     // Publish: the reply may come from the broker's thread; bring it back to this shard.
@@ -154,6 +176,10 @@ void http_session::handle(request& req) {
             self->reply(std::move(res));
         });
     };
+    if (route.id == route_id::user_disconnect) {
+        handle_user_disconnect(svc_, route.user, std::move(done));
+        return;
+    }
     std::string ct(req[http::field::content_type]);
     if (route.id == route_id::publish) {
         handle_publish(svc_, ct, std::move(req.body()), std::move(done));
@@ -187,14 +213,63 @@ std::optional<std::vector<std::string>> http_session::stream_channels(const requ
     return channels;
 }
 
+model::result<auth::identity> http_session::subscriber(const request& req, const request_target& target) const {
+    if (kind_ == listener_kind::internal_listener) {
+        auth::identity trusted;
+        trusted.trusted = true;  // handle() has checked the API key, if one is configured
+        return trusted;
+    }
+    token_sources src{target.param("token"), req[http::field::authorization], req[http::field::cookie],
+                      svc_.cfg.auth.token_cookie};
+    return svc_.auth.authenticate(subscriber_token(src));
+}
+
+std::optional<model::error> http_session::check_channels(const auth::identity& who,
+                                                         const std::vector<std::string>& channels) const {
+    for (const auto& c : channels)
+        if (auto e = svc_.auth.may_subscribe(who, c)) return e;
+    return std::nullopt;
+}
+
+void http_session::count_refusal(const model::error& e, std::string_view what) {
+    svc_.stats.count_auth_refusal(e.code);
+    svc_.log.info("conn={} {} refused: {}: {}", id_, what, e.code, e.message);
+}
+
+void http_session::refuse(const model::error& e, const request& req) {
+    auto target = parse_target(req.target());
+    count_refusal(e, std::string(req.method_string()) + " " + std::string(target ? target->path : "?"));
+    response res{static_cast<http::status>(e.status), req.version()};
+    res.set(http::field::content_type, "application/json");
+    if (e.status == 401) res.set(http::field::www_authenticate, "Bearer realm=\"herald\"");
+    res.body() = protocol::error_json(e);
+    res.keep_alive(false);
+    reply(std::move(res));
+}
+
 void http_session::start_sse(request& req) {
     auto target = parse_target(req.target());
     auto fail = [&](const model::error& e) { reply_error(e, req.version(), false); };
-    auto channels = stream_channels(*target, req, true);
+    auto who = subscriber(req, *target);
+    if (!who) {
+        refuse(who.err(), req);
+        return;
+    }
+    const auto personal = who->personal_channel();
+    auto channels = stream_channels(*target, req, personal.empty());
     if (!channels) return;
+    if (auto e = check_channels(*who, *channels)) {
+        refuse(*e, req);
+        return;
+    }
+    if (!personal.empty() && !std::binary_search(channels->begin(), channels->end(), personal)) {
+        channels->insert(std::lower_bound(channels->begin(), channels->end(), personal), personal);
+    }
     sse_params p;
     p.channels = std::move(*channels);
-    p.allow_origin = req[http::field::origin].empty() ? "" : "*";
+    p.user = who->sub.value_or("");
+    p.exp_ms = who->exp_ms;
+    p.allow_origin = allow_origin_for(req[http::field::origin], svc_.cfg);
     auto envelope = target->param("envelope");
     if (envelope && *envelope != "json" && *envelope != "none") {
         fail({"invalid_envelope", 400, "envelope '" + *envelope + "' is not known", "use envelope=json or leave it out"});
@@ -248,8 +323,23 @@ void http_session::start_ws(request& req) {
         return;
     }
     ws_params p;
+    // Auth refusals upgrade and then close with a code, because a browser's WebSocket never sees
+    // an HTTP error: 4002 for an expired token (get a new one), 4100 for the rest.
+    auto who = subscriber(req, *target);
+    if (!who) {
+        count_refusal(who.err(), "websocket upgrade");
+        p.refusal = {who.err().code == "token_expired" ? model::disconnects::token_expired : model::disconnects::forbidden,
+                     who.err().message};
+        channels->clear();
+    } else if (auto e = check_channels(*who, *channels)) {
+        count_refusal(*e, "websocket upgrade");
+        p.refusal = {model::disconnects::forbidden, e->message};
+        channels->clear();
+    } else {
+        p.who = std::move(*who);
+    }
     p.channels = std::move(*channels);
-    if (auto since = target->param("since")) {
+    if (auto since = target->param("since"); since && !p.refusal) {
         auto s = node::parse_since(*since);
         if (!s || p.channels.empty()) {
             svc_.stats.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "lib/auth/access_policy.hpp"
 #include "sidecar/connection.hpp"
 #include "sidecar/request_target.hpp"
 #include "sidecar/router.hpp"
@@ -41,6 +42,14 @@ private:
     void handle(request& req);
     // The query's channels, validated, sorted and unique; nullopt after replying with the error.
     std::optional<std::vector<std::string>> stream_channels(const request_target& target, request& req, bool required);
+    // Who is subscribing: a verified token on the public listener (or anonymous), the trusted
+    // API-key holder on the internal one; the refusal otherwise.
+    model::result<auth::identity> subscriber(const request& req, const request_target& target) const;
+    // The first channel `who` may not subscribe to, as its 401/403 error.
+    std::optional<model::error> check_channels(const auth::identity& who, const std::vector<std::string>& channels) const;
+    // Counts and logs an auth refusal (never the credentials) and answers it.
+    void refuse(const model::error& e, const request& req);
+    void count_refusal(const model::error& e, std::string_view what);
     void start_sse(request& req);
     void start_ws(request& req);
     void reply(response res);

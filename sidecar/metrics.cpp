@@ -16,6 +16,14 @@ void emit(std::string& out, const char* name, const char* type, const char* help
 }
 }  // namespace
 
+void metrics::count_auth_refusal(const std::string& code) {
+    for (std::size_t i = 0; i < auth_reason_count; ++i)
+        if (code == auth_reasons[i]) {
+            auth_refusals[i].fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+}
+
 std::string metrics::render(std::size_t channels, std::size_t subscriptions, std::size_t history_events) const {
     std::string out;
     double deliveries = 0, bytes_out = 0;
@@ -50,6 +58,18 @@ std::string metrics::render(std::size_t channels, std::size_t subscriptions, std
          v(requests_too_large));
     emit(out, "herald_request_timeouts_total", "counter", "Requests not read within limits.request_timeout.",
          v(request_timeouts));
+    emit(out, "herald_user_disconnects_total", "counter", "Connections ended by POST /v1/users/{id}/disconnect.",
+         v(user_disconnects));
+    emit(out, "herald_tokens_expired_total", "counter", "Open streams ended because their token expired.",
+         v(tokens_expired));
+    out.append("# HELP herald_auth_refusals_total Requests and commands refused by authentication or authorization.\n");
+    out.append("# TYPE herald_auth_refusals_total counter\n");
+    for (std::size_t i = 0; i < auth_reason_count; ++i) {
+        char line[128];
+        std::snprintf(line, sizeof line, "herald_auth_refusals_total{reason=\"%s\"} %llu\n", auth_reasons[i],
+                      static_cast<unsigned long long>(auth_refusals[i].load(std::memory_order_relaxed)));
+        out.append(line);
+    }
     emit(out, "herald_channels", "gauge", "Channels with local subscribers.", static_cast<double>(channels));
     emit(out, "herald_subscriptions", "gauge", "Channel subscriptions held by local connections.",
          static_cast<double>(subscriptions));

@@ -40,6 +40,16 @@ struct metrics {
     counter http_errors_5xx{0};
     counter requests_too_large{0};
     counter request_timeouts{0};
+    counter user_disconnects{0};  // connections ended by POST /v1/users/{id}/disconnect
+    counter tokens_expired{0};    // open streams ended at their token's exp
+
+    // Auth refusals by error code (token_required, invalid_token, ...), see auth_reasons.
+    static constexpr const char* auth_reasons[] = {"token_required",  "invalid_token",       "token_expired",
+                                                   "token_not_yet_valid", "forbidden",      "auth_not_configured",
+                                                   "api_key_required", "invalid_api_key"};
+    static constexpr std::size_t auth_reason_count = sizeof(auth_reasons) / sizeof(auth_reasons[0]);
+    counter auth_refusals[auth_reason_count] = {};
+    void count_auth_refusal(const std::string& code);
 
     // Prometheus text exposition; gauges from the Hub and broker are passed in.
     std::string render(std::size_t channels, std::size_t subscriptions, std::size_t history_events) const;

@@ -49,6 +49,19 @@ route_match match_route(listener_kind listener, std::string_view method, std::st
         m.error = model::errors::method_not_allowed(std::string(method), std::string(path), m.allow);
         return m;
     }
+    constexpr std::string_view users = "/v1/users/";
+    constexpr std::string_view disconnect = "/disconnect";
+    if (internal && path.size() > users.size() + disconnect.size() && path.substr(0, users.size()) == users &&
+        path.substr(path.size() - disconnect.size()) == disconnect) {
+        m.user = std::string(path.substr(users.size(), path.size() - users.size() - disconnect.size()));
+        if (method == "POST") {
+            m.id = route_id::user_disconnect;
+            return m;
+        }
+        m.allow = "POST";
+        m.error = model::errors::method_not_allowed(std::string(method), std::string(path), m.allow);
+        return m;
+    }
     m.error = model::errors::not_found(std::string(method), std::string(path));
     return m;
 }

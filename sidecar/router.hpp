@@ -11,11 +11,12 @@ namespace herald::sidecar {
 
 enum class listener_kind { public_listener, internal_listener };
 
-enum class route_id { none, sse, ws, healthz, metrics, publish, channel_events_post, cors_preflight };
+enum class route_id { none, sse, ws, healthz, metrics, publish, channel_events_post, user_disconnect, cors_preflight };
 
 struct route_match {
     route_id id = route_id::none;
     std::string channel;  // for /v1/channels/{ch}/...
+    std::string user;     // for /v1/users/{id}/...
     model::error error;   // when id == none
     std::string allow;    // for 405
 };

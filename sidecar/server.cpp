@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "lib/broker/memory_broker.hpp"
+#include "sidecar/auth_setup.hpp"
 
 namespace herald::sidecar {
 
@@ -23,8 +24,9 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
     broker_ = std::make_unique<broker::memory_broker>(clock_, mo);
     hub_ = std::make_unique<channels::hub>(*shards_);
     node_ = std::make_unique<node::node>(*broker_, *hub_);
+    auth_ = make_access_policy(cfg_, clock_, *log_);
     metrics_ = std::make_unique<metrics>(shards_->shard_count());
-    services_ = std::unique_ptr<services>(new services{cfg_, *node_, *metrics_, *shards_, *log_});
+    services_ = std::unique_ptr<services>(new services{cfg_, *auth_, *node_, *metrics_, *shards_, *log_});
 }
 
 server::~server() {

@@ -1,7 +1,9 @@
 // The composition root of `herald serve`: builds the broker, hub, node, shards and listeners,
 // runs them, and stops cleanly. Services are declared before the shards so that sessions
 // (destroyed with the io_contexts) never outlive what they reference.
-// start() throws std::runtime_error naming the resource when a listener cannot bind.
+// The constructor throws std::runtime_error for a configuration that cannot run (a key file that
+// cannot be read, an internal listener off loopback with no API key); start() throws when a
+// listener cannot bind. Both messages name the resource and say how to fix it.
 #pragma once
 
 #include <atomic>
@@ -11,6 +13,7 @@
 #include <spdlog/logger.h>
 #include <thread>
 
+#include "lib/auth/access_policy.hpp"
 #include "lib/broker/broker.hpp"
 #include "lib/channels/hub.hpp"
 #include "lib/config/config.hpp"
@@ -47,6 +50,7 @@ private:
     std::unique_ptr<broker::broker> broker_;
     std::unique_ptr<channels::hub> hub_;
     std::unique_ptr<node::node> node_;
+    std::unique_ptr<auth::access_policy> auth_;
     std::unique_ptr<metrics> metrics_;
     std::unique_ptr<services> services_;
     std::shared_ptr<listener> public_, internal_;

@@ -1,4 +1,4 @@
-// What every session needs from the server: config, node, metrics, shards, logger.
+// What every session needs from the server: config, access policy, node, metrics, shards, logger.
 // Owned by the server and outliving every session; fields are thread-safe to use.
 #pragma once
 
@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <spdlog/logger.h>
 
+#include "lib/auth/access_policy.hpp"
 #include "lib/config/config.hpp"
 #include "lib/node/node.hpp"
 #include "sidecar/metrics.hpp"
@@ -15,6 +16,7 @@ namespace herald::sidecar {
 
 struct services {
     const config::config& cfg;
+    const auth::access_policy& auth;
     node::node& node;
     metrics& stats;
     shard_pool& shards;

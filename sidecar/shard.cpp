@@ -33,6 +33,7 @@ void shard::sweep() {
     // Copy: a tick may end a connection, which removes it from the set.
     std::vector<std::shared_ptr<connection>> all(connections_.begin(), connections_.end());
     coarse_now_ = now_ms();
+    coarse_wall_ = wall_ms();
     for (auto& c : all) c->tick(coarse_now_);
     start_sweep();
 }
@@ -40,6 +41,18 @@ void shard::sweep() {
 std::int64_t shard::now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::int64_t shard::wall_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::size_t shard::end_user(std::string_view user, const model::disconnect& why) {
+    std::vector<std::shared_ptr<connection>> all(connections_.begin(), connections_.end());
+    std::size_t n = 0;
+    for (auto& c : all) n += c->end_for_user(user, why) ? 1 : 0;
+    return n;
 }
 
 void shard::stop() {

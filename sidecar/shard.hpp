@@ -37,8 +37,13 @@ public:
     void start_sweep();
     // Steady clock in milliseconds, as passed to connection::tick.
     static std::int64_t now_ms();
+    static std::int64_t wall_ms();
     // The time of the last sweep: cheap enough to stamp every write with.
     std::int64_t coarse_now() const { return coarse_now_; }
+    // Wall-clock milliseconds since 1970 at the last sweep (token expiry is wall-clock time).
+    std::int64_t coarse_wall() const { return coarse_wall_; }
+    // Ends this shard's connections of `user`; returns how many.
+    std::size_t end_user(std::string_view user, const model::disconnect& why);
     // One read buffer shared by the shard's connections: a read is parsed before the next starts.
     std::vector<char>& read_buffer() {
         if (read_buffer_.empty()) read_buffer_.resize(64 * 1024);
@@ -59,6 +64,7 @@ private:
     std::vector<std::shared_ptr<connection>> to_flush_, flushing_;
     bool stopped_ = false;
     std::int64_t coarse_now_ = now_ms();
+    std::int64_t coarse_wall_ = wall_ms();
     std::vector<char> read_buffer_;
 };
 

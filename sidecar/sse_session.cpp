@@ -32,7 +32,8 @@ sse_session::sse_session(services& svc, shard& home, asio::ip::tcp::socket socke
       socket_(std::move(socket)),
       id_(id),
       params_(std::move(params)),
-      outbox_(svc.cfg.limits.outbox_bytes) {
+      outbox_(svc.cfg.limits.outbox_bytes),
+      expiry_(params_.exp_ms, svc.cfg.auth.expiring_notice_ms) {
     svc_.stats.sse_streams_open.fetch_add(1, std::memory_order_relaxed);
     svc_.stats.sse_streams_total.fetch_add(1, std::memory_order_relaxed);
 }
@@ -53,7 +54,7 @@ void sse_session::start() {
         "Connection: close\r\n";
     if (!params_.allow_origin.empty()) {
         head.append("Access-Control-Allow-Origin: ").append(params_.allow_origin).append("\r\n");
-        if (params_.allow_origin != "*") head.append("Vary: Origin\r\n");
+        if (params_.allow_origin != "*") head.append("Access-Control-Allow-Credentials: true\r\nVary: Origin\r\n");
     }
     head.append("\r\n");
     head.append(protocol::sse_comment("herald stream open"));
@@ -252,15 +253,37 @@ void sse_session::flush() {
                      }
                      self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
                      if (self->replaying_ && !self->closing_ && self->reads_pending_ == 0) self->pump_replay();
-                     if (!self->outbox_.empty() && !self->closing_)
+                     if (!self->outbox_.empty() && (!self->closing_ || self->goodbye_))
                          self->flush();
-                     else if (self->closing_ && self->outbox_.empty() && self->svc_.stopping.load())
-                         self->finish("server stopping");
+                     else if (self->goodbye_ && self->outbox_.empty())
+                         self->finish("goodbye written");
                  });
 }
 
 void sse_session::tick(std::int64_t now_ms) {
-    if (closed_ || closing_ || replaying_) return;
+    if (closed_) return;
+    if (closing_) {
+        if (goodbye_ && now_ms >= goodbye_deadline_ms_) finish("goodbye not written in time");
+        return;
+    }
+    switch (expiry_.poll(home_.coarse_wall())) {
+        case auth::expiry_watch::step::notice: {
+            const auto exp = *expiry_.exp();
+            push(make_frame(protocol::sse_control_event(
+                "herald.auth_expiring", "{\"exp\":" + std::to_string(exp / 1000) + ",\"expires_in_ms\":" +
+                                            std::to_string(std::max<std::int64_t>(0, exp - home_.coarse_wall())) + "}")));
+            request_flush();
+            break;
+        }
+        case auth::expiry_watch::step::expired:
+            svc_.stats.tokens_expired.fetch_add(1, std::memory_order_relaxed);
+            svc_.log.debug("sse conn={} token of user '{}' expired, ending the stream", id_, params_.user);
+            goodbye(model::disconnects::token_expired);
+            return;
+        case auth::expiry_watch::step::none:
+            break;
+    }
+    if (replaying_) return;
     if (now_ms - last_write_ms_ >= svc_.cfg.sse.keepalive_ms && outbox_.empty()) {
         push(keepalive_frame());
         request_flush();
@@ -273,16 +296,32 @@ void sse_session::shutdown() {
         finish("server stopping");
         return;
     }
-    const auto& d = model::disconnects::shutdown;
+    goodbye(model::disconnects::shutdown);
+}
+
+bool sse_session::end_for_user(std::string_view user, const model::disconnect& why) {
+    if (closed_ || params_.user.empty() || params_.user != user) return false;
+    goodbye(why);
+    return true;
+}
+
+void sse_session::goodbye(const model::disconnect& d) {
+    if (closed_) return;
+    if (closing_) {
+        finish(d.name);
+        return;
+    }
     std::string data = "{\"code\":" + std::to_string(d.code) + ",\"name\":\"" + std::string(d.name) + "\",\"reason\":\"" +
-                       std::string(d.reason) + "\",\"reconnect\":true,\"cursor\":" + protocol::json_quote(current_cursor()) +
-                       "}";
+                       std::string(d.reason) + "\",\"reconnect\":" + (d.reconnect ? "true" : "false") +
+                       ",\"cursor\":" + protocol::json_quote(current_cursor()) + "}";
     std::string bye = protocol::sse_retry(svc_.cfg.sse.retry_ms);
     bye.append(protocol::sse_control_event("herald.disconnect", data));
     bool ok = push(make_frame(std::move(bye)));
     closing_ = true;
+    goodbye_ = true;
+    goodbye_deadline_ms_ = home_.coarse_now() + 2000;
     if (!ok || (!outbox_.writing() && outbox_.empty())) {
-        finish("server stopping");
+        finish(d.name);
         return;
     }
     request_flush();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/auth/expiry.hpp"
 #include "lib/channels/outbox.hpp"
 #include "lib/channels/subscriber.hpp"
 #include "lib/node/resume.hpp"
@@ -23,6 +24,8 @@ struct sse_params {
     node::since_spec since;
     bool envelope = false;
     std::string allow_origin;  // value for Access-Control-Allow-Origin, empty for none
+    std::string user;          // the token's sub (its user: channel is among `channels`), or empty
+    std::optional<std::int64_t> exp_ms;  // the token's exp: the stream ends then
 };
 
 class sse_session final : public connection,
@@ -38,6 +41,7 @@ public:
     void tick(std::int64_t now_ms) override;
     void shutdown() override;
     void flush() override;
+    bool end_for_user(std::string_view user, const model::disconnect& why) override;
 
 private:
     void on_history(std::size_t index, model::result<broker::channel_history> h);
@@ -49,6 +53,8 @@ private:
     bool push(channels::frame f);
     void request_flush();
     void wait_readable();
+    // Ends the stream politely: retry hint + herald.disconnect with the cursor, then close once written.
+    void goodbye(const model::disconnect& d);
     void finish(std::string_view why);
 
     services& svc_;
@@ -75,6 +81,9 @@ private:
     bool in_hub_ = false;
     bool flush_requested_ = false;
     std::int64_t last_write_ms_ = 0;
+    std::int64_t goodbye_deadline_ms_ = 0;
+    auth::expiry_watch expiry_;
+    bool goodbye_ = false;
     bool closing_ = false;
     bool closed_ = false;
 };

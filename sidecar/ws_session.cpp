@@ -64,11 +64,23 @@ void ws_session::start() {
                     "Sec-WebSocket-Accept: " +
                     params_.accept_key + "\r\n\r\n"));
     flush();  // the 101 goes in flight at once: nothing queued after it (or dropped on overflow) can precede it
+    if (params_.refusal) {
+        auto r = std::move(*params_.refusal);
+        params_ = {};
+        close_with(r.code, r.reason);
+        wait_readable();
+        return;
+    }
     auto channels = std::move(params_.channels);
     auto since = std::move(params_.since);
     auto early = std::move(params_.initial_bytes);
+    who_ = std::move(params_.who);
     params_ = {};
+    expiry_ = auth::expiry_watch(who_.exp_ms, svc_.cfg.auth.expiring_notice_ms);
+    const auto personal = who_.personal_channel();
+    const bool personal_in_query = !personal.empty() && std::find(channels.begin(), channels.end(), personal) != channels.end();
     if (!channels.empty()) subscribe(std::move(channels), std::move(since), "");
+    if (!personal.empty() && !personal_in_query) subscribe({personal}, {}, "");
     if (!early.empty()) {
         consume(early);
         if (closed_) return;
@@ -314,6 +326,22 @@ void ws_session::tick(std::int64_t now_ms) {
         if (now_ms >= close_deadline_ms_) finish("close not written in time");
         return;
     }
+    switch (expiry_.poll(home_.coarse_wall())) {
+        case auth::expiry_watch::step::notice: {
+            const auto exp = *expiry_.exp();
+            send_text(protocol::ws_reply_json(
+                "auth_expiring", "",
+                ",\"exp\":" + std::to_string(exp / 1000) +
+                    ",\"expires_in_ms\":" + std::to_string(std::max<std::int64_t>(0, exp - home_.coarse_wall()))));
+            break;
+        }
+        case auth::expiry_watch::step::expired:
+            svc_.stats.tokens_expired.fetch_add(1, std::memory_order_relaxed);
+            close_with(model::disconnects::token_expired);
+            return;
+        case auth::expiry_watch::step::none:
+            break;
+    }
     const auto interval = svc_.cfg.ws.ping_interval_ms;
     if (now_ms - last_read_ms_ >= 2 * interval) {
         close_with(model::disconnects::idle_timeout);
@@ -430,8 +458,7 @@ void ws_session::on_text(const std::string& text) {
             unsubscribe(cmd.channel, cmd.id);
             return;
         case protocol::ws_op::refresh:
-            send_text(protocol::ws_error_json(cmd.id, {"not_supported", 400, "refresh needs auth, which is not configured",
-                                                       "tokens are not used by this gateway"}));
+            refresh(cmd.token, cmd.id);
             return;
         case protocol::ws_op::subscribe: {
             node::since_spec since;
@@ -447,10 +474,62 @@ void ws_session::on_text(const std::string& text) {
                     since.any_epoch = true;
                 }
             }
+            if (auto e = svc_.auth.may_subscribe(who_, cmd.channel)) {
+                svc_.stats.count_auth_refusal(e->code);
+                svc_.log.info("ws conn={} subscribe refused: {}: {}", id_, e->code, e->message);
+                send_text(protocol::ws_error_json(cmd.id, *e));
+                return;
+            }
             subscribe({cmd.channel}, std::move(since), cmd.id);
             return;
         }
     }
+}
+
+void ws_session::refresh(const std::string& token, const std::string& id) {
+    if (who_.trusted) {
+        send_text(protocol::ws_error_json(id, {"not_supported", 400, "this connection is authorized by an API key",
+                                               "refresh is for subscriber tokens on the public listener"}));
+        return;
+    }
+    auto who = svc_.auth.authenticate(token);
+    if (!who) {
+        svc_.stats.count_auth_refusal(who.err().code);
+        svc_.log.info("ws conn={} refresh refused: {}: {}", id_, who.err().code, who.err().message);
+        send_text(protocol::ws_error_json(id, who.err()));
+        return;
+    }
+    if (who_.sub && who->sub != who_.sub) {
+        svc_.stats.count_auth_refusal("forbidden");
+        send_text(protocol::ws_error_json(id, {"forbidden", 403, "the new token is for another user than this connection's",
+                                               "open a new connection for another user"}));
+        return;
+    }
+    const bool gained_user = !who_.sub && who->sub;
+    who_ = std::move(*who);
+    expiry_.renew(who_.exp_ms);
+    // Subscriptions the new token no longer grants end now: a refresh never widens past the token.
+    std::vector<std::string> revoked;
+    for (const auto& s : subs_)
+        if (svc_.auth.may_subscribe(who_, s.channel)) revoked.push_back(s.channel);
+    for (const auto& c : revoked) {
+        drop(c);
+        send_text(protocol::ws_reply_json("unsubscribed", "", ",\"channel\":" + protocol::json_quote(c) + ",\"reason\":\"forbidden\""));
+    }
+    send_text(protocol::ws_reply_json("refreshed", id,
+                                      who_.exp_ms ? ",\"exp\":" + std::to_string(*who_.exp_ms / 1000) : std::string()));
+    const auto personal = who_.personal_channel();
+    if (gained_user && !find(personal)) subscribe({personal}, {}, "");
+}
+
+bool ws_session::end_for_user(std::string_view user, const model::disconnect& why) {
+    if (closed_ || !who_.sub || *who_.sub != user) return false;
+    if (closing_) {
+        finish(why.name);
+        return true;
+    }
+    close_with(why);
+    return true;
 }
 
 void ws_session::finish(std::string_view why) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/auth/access_policy.hpp"
+#include "lib/auth/expiry.hpp"
 #include "lib/channels/outbox.hpp"
 #include "lib/channels/subscriber.hpp"
 #include "lib/model/disconnect.hpp"
@@ -26,6 +28,12 @@ struct ws_params {
     node::since_spec since;            // cursor over those channels
     std::string accept_key;            // Sec-WebSocket-Accept for the 101 reply
     std::string initial_bytes;         // bytes read past the upgrade request (early frames)
+    auth::identity who;                // the subscriber (anonymous, a verified token, or trusted)
+    struct refusal_t {
+        model::disconnect code;
+        std::string reason;
+    };
+    std::optional<refusal_t> refusal;  // auth refused: close with this right after the upgrade
 };
 
 class ws_session final : public connection,
@@ -41,6 +49,7 @@ public:
     void tick(std::int64_t now_ms) override;
     void shutdown() override;
     void flush() override;
+    bool end_for_user(std::string_view user, const model::disconnect& why) override;
 
 private:
     struct subscription {
@@ -72,6 +81,7 @@ private:
     void consume(std::string_view bytes);  // parses client bytes and acts on whole messages
     void on_message(protocol::ws_message& m);
     void on_text(const std::string& text);
+    void refresh(const std::string& token, const std::string& id);
 
     void send_text(std::string json);
     bool push(channels::frame f);
@@ -89,6 +99,8 @@ private:
     std::vector<channels::frame> batch_;
     std::vector<asio::const_buffer> buffers_;
     std::vector<subscription> subs_;
+    auth::identity who_;
+    auth::expiry_watch expiry_;
     std::uint64_t next_generation_ = 1;
     std::int64_t last_read_ms_ = 0;
     std::int64_t last_ping_ms_ = 0;

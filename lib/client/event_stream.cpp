@@ -21,6 +21,7 @@ std::string event_stream::target(bool first) const {
     for (const auto& c : req_.channels) t.append("channel=").append(url_encode(c)).append("&");
     if (req_.envelope) t.append("envelope=json&");
     if (first && !req_.since.empty()) t.append("since=").append(url_encode(req_.since)).append("&");
+    if (!req_.token.empty()) t.append("token=").append(url_encode(req_.token)).append("&");
     t.pop_back();
     return t;
 }

@@ -21,6 +21,7 @@ struct stream_request {
     std::string since;  // "", "earliest" or a cursor; used for the first connection only
     bool envelope = true;
     header_list headers;
+    std::string token;  // subscriber JWT, sent as ?token= (empty: none)
     std::chrono::milliseconds idle_timeout{45000};  // no byte (not even a keepalive) for this long: reconnect
     std::chrono::milliseconds backoff_min{100};
     std::chrono::milliseconds backoff_max{5000};

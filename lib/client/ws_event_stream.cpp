@@ -32,6 +32,7 @@ std::string ws_event_stream::first_target() const {
     std::string t = "/v1/ws?";
     for (const auto& c : req_.channels) t.append("channel=").append(url_encode(c)).append("&");
     if (!req_.since.empty()) t.append("since=").append(url_encode(req_.since)).append("&");
+    if (!req_.token.empty()) t.append("token=").append(url_encode(req_.token)).append("&");
     t.pop_back();
     return t;
 }
@@ -141,7 +142,7 @@ ws_event_stream::outcome ws_event_stream::once(const event_fn& on_event, const n
     }));
     const bool resuming = positioned_;
     websocket::response_type res;
-    ws.handshake(res, req_.url.host + ":" + req_.url.port, resuming ? "/v1/ws" : first_target(), ec);
+    ws.handshake(res, req_.url.host + ":" + req_.url.port, resuming ? (req_.token.empty() ? std::string("/v1/ws") : "/v1/ws?token=" + url_encode(req_.token)) : first_target(), ec);
     if (ec) {
         if (res.result_int() >= 400 && res.result_int() < 500) {
             fatal = reply_error(http_reply{res.result_int(), res.body(), {}});

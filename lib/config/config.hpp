@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace herald::config {
 
@@ -34,6 +35,17 @@ struct history_config {
     std::int64_t idempotency_window_ms = 5 * 60 * 1000;
 };
 
+struct auth_config {
+    std::vector<std::string> jwt_secrets;           // HS* keys; any of them verifies
+    std::vector<std::string> jwt_public_key_files;  // PEM files with RS*/ES* public keys
+    std::vector<std::string> api_keys;              // publishers and tools on the internal listener
+    std::vector<std::string> public_channels;       // patterns anyone may subscribe to
+    std::string token_cookie;                       // cookie carrying the subscriber token, if any
+    std::string jwt_audience;                       // required `aud`, if set
+    std::string jwt_issuer;                         // required `iss`, if set
+    std::int64_t expiring_notice_ms = 60000;        // herald.auth_expiring this long before exp
+};
+
 struct config {
     std::string public_address = "0.0.0.0:8080";
     std::string internal_address = "127.0.0.1:8081";
@@ -45,6 +57,7 @@ struct config {
     sse_config sse;
     ws_config ws;
     history_config history;
+    auth_config auth;
 };
 
 }  // namespace herald::config

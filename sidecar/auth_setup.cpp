@@ -1,0 +1,58 @@
+// Access policy construction and the start-up checks and notices about it.
+#include "sidecar/auth_setup.hpp"
+
+#include <stdexcept>
+
+#include "lib/auth/channel_pattern.hpp"
+#include "sidecar/listener.hpp"
+
+namespace herald::sidecar {
+
+std::unique_ptr<auth::access_policy> make_access_policy(const config::config& cfg, const util::clock& clock,
+                                                        spdlog::logger& log) {
+    const auto& a = cfg.auth;
+    auth::policy_config pc;
+    for (std::size_t i = 0; i < a.jwt_secrets.size(); ++i) {
+        if (a.jwt_secrets[i].size() < 32)
+            log.warn("JWT secret #{} is {} bytes; use at least 32 random bytes (openssl rand -base64 32)", i + 1,
+                     a.jwt_secrets[i].size());
+        pc.keys.add_secret(a.jwt_secrets[i], "secret #" + std::to_string(i + 1));
+    }
+    for (const auto& f : a.jwt_public_key_files)
+        if (auto e = pc.keys.add_pem_file(f)) throw std::runtime_error("--jwt-public-key " + e->message + " (" + e->hint + ")");
+    for (const auto& p : a.public_channels)
+        if (auto e = auth::validate_pattern(p))
+            throw std::runtime_error("--public-channels: " + e->message + " (" + e->hint + ")");
+    for (const auto& k : a.api_keys)
+        if (k.empty()) throw std::runtime_error("--api-key: an API key is empty (give a non-empty key)");
+    pc.public_patterns = a.public_channels;
+    pc.api_keys = a.api_keys;
+    pc.verify.audience = a.jwt_audience;
+    pc.verify.issuer = a.jwt_issuer;
+
+    const bool internal_loopback = parse_endpoint(cfg.internal_address).address().is_loopback();
+    if (!internal_loopback && pc.api_keys.empty())
+        throw std::runtime_error("the internal listener " + cfg.internal_address +
+                                 " is not on loopback and no API key is set: anyone who can reach it could publish. "
+                                 "Set --api-key KEY (or HERALD_API_KEY), or bind it to loopback with --internal 127.0.0.1:PORT");
+
+    auto policy = std::make_unique<auth::access_policy>(std::move(pc), clock);
+    if (policy->open()) {
+        log.warn("AUTH IS OFF: no --jwt-secret or --jwt-public-key is set, so anyone who reaches the public "
+                 "listener can subscribe to any channel, including user:* channels. Set a key before exposing it.");
+    } else {
+        log.info("auth: subscriber tokens verified with {} key(s){}{}; public channels: {}", policy->key_count(),
+                 a.jwt_audience.empty() ? "" : ", aud " + a.jwt_audience,
+                 a.jwt_issuer.empty() ? "" : ", iss " + a.jwt_issuer,
+                 a.public_channels.empty() ? std::string("none") : [&] {
+                     std::string s;
+                     for (const auto& p : a.public_channels) s += (s.empty() ? "" : ", ") + p;
+                     return s;
+                 }());
+    }
+    if (policy->publisher_keys())
+        log.info("auth: the internal listener needs one of {} API key(s) (Authorization: Bearer)", a.api_keys.size());
+    return policy;
+}
+
+}  // namespace herald::sidecar

@@ -1,0 +1,49 @@
+// Header parsing for credentials; tolerant of whitespace, strict about names.
+#include "sidecar/credentials.hpp"
+
+#include <strings.h>
+
+namespace herald::sidecar {
+
+namespace {
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+}  // namespace
+
+std::optional<std::string> bearer_token(std::string_view authorization) {
+    auto a = trim(authorization);
+    constexpr std::string_view scheme = "bearer";
+    if (a.size() <= scheme.size() || strncasecmp(a.data(), scheme.data(), scheme.size()) != 0 ||
+        (a[scheme.size()] != ' ' && a[scheme.size()] != '\t'))
+        return std::nullopt;
+    auto v = trim(a.substr(scheme.size()));
+    if (v.empty()) return std::nullopt;
+    return std::string(v);
+}
+
+std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
+    while (!header.empty()) {
+        auto semi = header.find(';');
+        auto pair = trim(header.substr(0, semi));
+        header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+        auto eq = pair.find('=');
+        if (eq == std::string_view::npos || trim(pair.substr(0, eq)) != name) continue;
+        auto v = trim(pair.substr(eq + 1));
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+        return std::string(v);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> subscriber_token(const token_sources& s) {
+    if (s.query) return s.query;
+    if (auto b = bearer_token(s.authorization)) return b;
+    if (!s.cookie_name.empty())
+        if (auto c = cookie_value(s.cookie_header, s.cookie_name)) return c;
+    return std::nullopt;
+}
+
+}  // namespace herald::sidecar
