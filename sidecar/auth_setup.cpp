@@ -8,14 +8,11 @@
 
 namespace herald::sidecar {
 
-std::unique_ptr<auth::access_policy> make_access_policy(const config::config& cfg, const util::clock& clock,
-                                                        spdlog::logger& log) {
+std::unique_ptr<auth::access_policy> make_access_policy(const config::config& cfg, const util::clock& clock) {
     const auto& a = cfg.auth;
     auth::policy_config pc;
     for (std::size_t i = 0; i < a.jwt_secrets.size(); ++i) {
-        if (a.jwt_secrets[i].size() < 32)
-            log.warn("JWT secret #{} is {} bytes; use at least 32 random bytes (openssl rand -base64 32)", i + 1,
-                     a.jwt_secrets[i].size());
+        if (a.jwt_secrets[i].empty()) throw std::runtime_error("--jwt-secret: secret #" + std::to_string(i + 1) + " is empty");
         pc.keys.add_secret(a.jwt_secrets[i], "secret #" + std::to_string(i + 1));
     }
     for (const auto& f : a.jwt_public_key_files)
@@ -36,12 +33,20 @@ std::unique_ptr<auth::access_policy> make_access_policy(const config::config& cf
                                  " is not on loopback and no API key is set: anyone who can reach it could publish. "
                                  "Set --api-key KEY (or HERALD_API_KEY), or bind it to loopback with --internal 127.0.0.1:PORT");
 
-    auto policy = std::make_unique<auth::access_policy>(std::move(pc), clock);
-    if (policy->open()) {
+    return std::make_unique<auth::access_policy>(std::move(pc), clock);
+}
+
+void announce_access_policy(const config::config& cfg, const auth::access_policy& policy, spdlog::logger& log) {
+    const auto& a = cfg.auth;
+    for (std::size_t i = 0; i < a.jwt_secrets.size(); ++i)
+        if (a.jwt_secrets[i].size() < 32)
+            log.warn("JWT secret #{} is {} bytes; use at least 32 random bytes (openssl rand -base64 32)", i + 1,
+                     a.jwt_secrets[i].size());
+    if (policy.open()) {
         log.warn("AUTH IS OFF: no --jwt-secret or --jwt-public-key is set, so anyone who reaches the public "
                  "listener can subscribe to any channel, including user:* channels. Set a key before exposing it.");
     } else {
-        log.info("auth: subscriber tokens verified with {} key(s){}{}; public channels: {}", policy->key_count(),
+        log.info("auth: subscriber tokens verified with {} key(s){}{}; public channels: {}", policy.key_count(),
                  a.jwt_audience.empty() ? "" : ", aud " + a.jwt_audience,
                  a.jwt_issuer.empty() ? "" : ", iss " + a.jwt_issuer,
                  a.public_channels.empty() ? std::string("none") : [&] {
@@ -50,9 +55,8 @@ std::unique_ptr<auth::access_policy> make_access_policy(const config::config& cf
                      return s;
                  }());
     }
-    if (policy->publisher_keys())
+    if (policy.publisher_keys())
         log.info("auth: the internal listener needs one of {} API key(s) (Authorization: Bearer)", a.api_keys.size());
-    return policy;
 }
 
 }  // namespace herald::sidecar

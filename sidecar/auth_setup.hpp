@@ -12,7 +12,8 @@
 
 namespace herald::sidecar {
 
-std::unique_ptr<auth::access_policy> make_access_policy(const config::config& cfg, const util::clock& clock,
-                                                        spdlog::logger& log);
+std::unique_ptr<auth::access_policy> make_access_policy(const config::config& cfg, const util::clock& clock);
+// Logs what is enforced (or, loudly, that nothing is); called once the listeners are bound.
+void announce_access_policy(const config::config& cfg, const auth::access_policy& policy, spdlog::logger& log);
 
 }  // namespace herald::sidecar

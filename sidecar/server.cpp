@@ -24,7 +24,7 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
     broker_ = std::make_unique<broker::memory_broker>(clock_, mo);
     hub_ = std::make_unique<channels::hub>(*shards_);
     node_ = std::make_unique<node::node>(*broker_, *hub_);
-    auth_ = make_access_policy(cfg_, clock_, *log_);
+    auth_ = make_access_policy(cfg_, clock_);
     metrics_ = std::make_unique<metrics>(shards_->shard_count());
     services_ = std::unique_ptr<services>(new services{cfg_, *auth_, *node_, *metrics_, *shards_, *log_});
 }
@@ -45,6 +45,7 @@ void server::start() {
         std::lock_guard lock(mutex_);
         started_ = true;
     }
+    announce_access_policy(cfg_, *auth_, *log_);
     log_->info("herald {} listening: public http://{} (SSE, WebSocket), internal http://{} (publish API), broker {}, {} threads",
                HERALD_VERSION, public_endpoint(), internal_endpoint(), broker_->kind(), shards_->shard_count());
 }

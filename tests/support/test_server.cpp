@@ -43,7 +43,13 @@ client::http_reply test_server::request(const std::string& method, const std::st
                                         const std::string& content_type, const client::header_list& headers,
                                         bool on_public) {
     auto url = client::parse_url(on_public ? public_url() : internal_url());
-    auto r = client::http_request(*url, method, target, body, content_type, headers, 10s);
+    // The internal listener of a server with API keys: tests act as the app, with the first key.
+    auto all = headers;
+    bool has_auth = false;
+    for (const auto& [k, v] : headers) has_auth |= k == "Authorization";
+    if (!on_public && !has_auth && !cfg_.auth.api_keys.empty())
+        all.emplace_back("Authorization", "Bearer " + cfg_.auth.api_keys.front());
+    auto r = client::http_request(*url, method, target, body, content_type, all, 10s);
     EXPECT_TRUE(r) << method << " " << target << ": " << (r ? "" : r.err().message);
     if (!r) return {};
     return *r;
@@ -63,7 +69,7 @@ json test_server::publish(const std::string& channel, const json& data, const st
 
 std::optional<double> test_server::metric(const std::string& name) {
     auto url = client::parse_url(internal_url());
-    auto r = client::http_request(*url, "GET", "/metrics", {}, {}, {}, 5s);
+    auto r = client::http_request(*url, "GET", "/metrics", {}, {}, {}, 5s);  // /metrics needs no API key
     if (!r || r->status != 200) return std::nullopt;
     std::size_t pos = 0;
     const std::string& text = r->body;
