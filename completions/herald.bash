@@ -7,11 +7,19 @@ _herald() {
         words=("${COMP_WORDS[@]}")
         cword=$COMP_CWORD
     }
-    local commands="serve publish tail version"
+    local commands="serve publish tail token version"
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
             serve|publish|tail|version) cmd="${words[i]}"; break ;;
+            token)
+                if [[ "${words[i+1]}" == create && $((i + 1)) -lt $cword ]]; then
+                    cmd="token create"
+                else
+                    COMPREPLY=($(compgen -W "create --help" -- "$cur"))
+                    return
+                fi
+                break ;;
         esac
     done
     if [[ -z "$cmd" ]]; then
@@ -23,13 +31,18 @@ _herald() {
         --since) COMPREPLY=($(compgen -W "earliest" -- "$cur")); return ;;
         --url|--public|--internal|--threads|--history-size|--history-ttl|--keepalive|--ws-ping-interval|\
         --ws-max-message-bytes|--max-channels|--outbox-bytes|--max-connections|--max-body-bytes|\
-        --max-event-bytes|--event|-e|--idempotency-key|--count|-n) return ;;
+        --max-event-bytes|--event|-e|--idempotency-key|--count|-n|--jwt-secret|--jwt-audience|--jwt-issuer|\
+        --public-channels|--token-cookie|--auth-expiring-notice|--api-key|--token|--sub|--channel|-c|--ttl|\
+        --secret|--kid|--aud|--iss) return ;;
+        --jwt-public-key|--private-key) _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --alg) COMPREPLY=($(compgen -W "HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512" -- "$cur")); return ;;
     esac
     local opts
     case "$cmd" in
-        serve) opts="--public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --help" ;;
-        publish) opts="--url --event -e --idempotency-key --text --json --ndjson --help" ;;
-        tail) opts="--url --since --count -n --json --ws --quiet -q --help" ;;
+        serve) opts="--public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --jwt-secret --jwt-public-key --jwt-audience --jwt-issuer --public-channels --token-cookie --auth-expiring-notice --api-key --help" ;;
+        publish) opts="--url --event -e --idempotency-key --text --json --ndjson --api-key --help" ;;
+        tail) opts="--url --since --count -n --json --ws --quiet -q --token --api-key --help" ;;
+        "token create") opts="--sub --channel -c --ttl --secret --private-key --alg --kid --aud --iss --json --help" ;;
         version) opts="--json --help" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -1,9 +1,10 @@
 # fish completion for herald
-set -l herald_commands serve publish tail version
+set -l herald_commands serve publish tail token version
 complete -c herald -f
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a serve -d 'Run the gateway'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a publish -d 'Publish an event to a channel'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a tail -d 'Print events as they arrive'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a token -d 'Make subscriber tokens (JWT)'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a version -d 'Print the version'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l help -d 'Show help'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l version -d 'Show the version'
@@ -22,6 +23,14 @@ complete -c herald -n "__fish_seen_subcommand_from serve" -l outbox-bytes -r -d 
 complete -c herald -n "__fish_seen_subcommand_from serve" -l max-connections -r -d 'Open connections allowed'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l max-body-bytes -r -d 'Largest publish body'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l max-event-bytes -r -d 'Largest event data'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l jwt-secret -r -d 'HMAC secret for HS* tokens'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l jwt-public-key -r -F -d 'PEM file of RS*/ES* public keys'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l jwt-audience -r -d 'Required aud claim'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l jwt-issuer -r -d 'Required iss claim'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l public-channels -r -d 'Channel pattern open without a token'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l token-cookie -r -d 'Cookie carrying the token'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l auth-expiring-notice -r -d 'Ms before exp for herald.auth_expiring'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l api-key -r -d 'API key for the internal listener'
 
 complete -c herald -n "__fish_seen_subcommand_from publish" -l url -r -d 'Internal listener URL'
 complete -c herald -n "__fish_seen_subcommand_from publish" -s e -l event -r -d 'Event name'
@@ -29,6 +38,7 @@ complete -c herald -n "__fish_seen_subcommand_from publish" -l idempotency-key -
 complete -c herald -n "__fish_seen_subcommand_from publish" -l text -d 'Send DATA as text'
 complete -c herald -n "__fish_seen_subcommand_from publish" -l json -d 'Print the JSON reply'
 complete -c herald -n "__fish_seen_subcommand_from publish" -l ndjson -d 'One JSON event per stdin line'
+complete -c herald -n "__fish_seen_subcommand_from publish" -l api-key -r -d 'API key'
 
 complete -c herald -n "__fish_seen_subcommand_from tail" -l url -r -d 'Listener URL'
 complete -c herald -n "__fish_seen_subcommand_from tail" -l since -r -a earliest -d 'earliest or a cursor'
@@ -36,5 +46,19 @@ complete -c herald -n "__fish_seen_subcommand_from tail" -s n -l count -r -d 'Ex
 complete -c herald -n "__fish_seen_subcommand_from tail" -l json -d 'One JSON object per line'
 complete -c herald -n "__fish_seen_subcommand_from tail" -l ws -d 'Subscribe over WebSocket'
 complete -c herald -n "__fish_seen_subcommand_from tail" -s q -l quiet -d 'No connection notices'
+complete -c herald -n "__fish_seen_subcommand_from tail" -l token -r -d 'Subscriber JWT'
+complete -c herald -n "__fish_seen_subcommand_from tail" -l api-key -r -d 'API key'
+
+complete -c herald -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from create" -a create -d 'Print a signed subscriber JWT'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l sub -r -d 'User id'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -s c -l channel -r -d 'Channel or pattern the holder may read'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l ttl -r -d 'Lifetime, e.g. 1h'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l secret -r -d 'HMAC secret'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l private-key -r -F -d 'PEM private key'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l alg -r -a 'HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512' -d 'Algorithm'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l kid -r -d 'Key id'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l aud -r -d 'Audience claim'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l iss -r -d 'Issuer claim'
+complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l json -d 'Print JSON'
 
 complete -c herald -n "__fish_seen_subcommand_from version" -l json -d 'Print JSON'

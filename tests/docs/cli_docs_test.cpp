@@ -32,17 +32,17 @@ struct cli_command {
     std::set<std::string> longs;  // every long name, "help" included
 };
 
-std::vector<cli_command> walk_cli() {
-    std::istringstream in;
-    std::ostringstream out, err;
-    context ctx{in, out, err};
-    CLI::App app{"", "herald"};
-    std::vector<std::pair<CLI::App*, runner>> runners;
-    build_cli(app, ctx, runners);
-    std::vector<cli_command> cmds;
-    for (auto* sub : app.get_subcommands({})) {
+// Every command that runs something, nested ones as "token create" (groups like "token" only
+// hold subcommands and are checked through them).
+void walk(CLI::App* app, const std::string& prefix, std::vector<cli_command>& cmds) {
+    for (auto* sub : app->get_subcommands({})) {
+        const auto name = prefix.empty() ? sub->get_name() : prefix + " " + sub->get_name();
+        if (!sub->get_subcommands({}).empty()) {
+            walk(sub, name, cmds);
+            continue;
+        }
         cli_command c;
-        c.name = sub->get_name();
+        c.name = name;
         for (const auto* opt : sub->get_options()) {
             if (opt->get_positional()) continue;
             cli_option o{opt->get_lnames(), opt->get_snames(), opt->get_envname()};
@@ -52,7 +52,25 @@ std::vector<cli_command> walk_cli() {
         }
         cmds.push_back(std::move(c));
     }
+}
+
+std::vector<cli_command> walk_cli() {
+    std::istringstream in;
+    std::ostringstream out, err;
+    context ctx{in, out, err};
+    CLI::App app{"", "herald"};
+    std::vector<std::pair<CLI::App*, runner>> runners;
+    build_cli(app, ctx, runners);
+    std::vector<cli_command> cmds;
+    walk(&app, "", cmds);
     return cmds;
+}
+
+std::vector<std::string> words_of(const std::string& name) {
+    std::vector<std::string> w;
+    std::istringstream ss(name);
+    for (std::string x; ss >> x;) w.push_back(x);
+    return w;
 }
 
 std::string man_escape(const std::string& s) {
@@ -80,8 +98,12 @@ TEST(CliDocs, CommandsHaveHelpWithExamples) {
     std::vector<std::pair<CLI::App*, runner>> runners;
     build_cli(app, ctx, runners);
     EXPECT_NE(app.help().find("Examples:"), std::string::npos);
-    for (auto* sub : app.get_subcommands({}))
+    for (auto* sub : app.get_subcommands({})) {
         EXPECT_NE(sub->help().find("Examples:"), std::string::npos) << "herald " << sub->get_name() << " --help";
+        for (auto* nested : sub->get_subcommands({}))
+            EXPECT_NE(nested->help().find("Examples:"), std::string::npos)
+                << "herald " << sub->get_name() << " " << nested->get_name() << " --help";
+    }
 }
 
 TEST(CliDocs, ManPageDocumentsEveryCommandOptionAndVariable) {
@@ -124,10 +146,11 @@ TEST(CliDocs, BashCompletionMatchesTheCli) {
     for (const auto& c : walk_cli()) {
         std::smatch list;
         ASSERT_TRUE(std::regex_search(bash, list, std::regex("local commands=\"([^\"]*)\"")));
-        EXPECT_NE((" " + list[1].str() + " ").find(" " + c.name + " "), std::string::npos)
-            << "bash does not complete the command " << c.name;
+        const auto w = words_of(c.name);
+        EXPECT_NE((" " + list[1].str() + " ").find(" " + w[0] + " "), std::string::npos)
+            << "bash does not complete the command " << w[0];
         std::smatch m;
-        ASSERT_TRUE(std::regex_search(bash, m, std::regex("\\n\\s*" + c.name + "\\) opts=\"([^\"]*)\"")))
+        ASSERT_TRUE(std::regex_search(bash, m, std::regex("\\n\\s*\"?" + c.name + "\"?\\) opts=\"([^\"]*)\"")))
             << "completions/herald.bash has no opts line for " << c.name;
         std::set<std::string> words;
         std::istringstream ws(m[1].str());
@@ -147,9 +170,14 @@ TEST(CliDocs, BashCompletionMatchesTheCli) {
 TEST(CliDocs, ZshCompletionMatchesTheCli) {
     auto zsh = read_file("completions/_herald");
     for (const auto& c : walk_cli()) {
-        EXPECT_NE(zsh.find("'" + c.name + ":"), std::string::npos) << "zsh does not list " << c.name;
-        auto start = zsh.find("\n                " + c.name + ")");
-        ASSERT_NE(start, std::string::npos) << "zsh has no case for " << c.name;
+        // Nested commands have their own case inside their group's: "token)" ... "create)".
+        const auto w = words_of(c.name);
+        std::size_t start = 0;
+        for (const auto& word : w) {
+            EXPECT_NE(zsh.find("'" + word + ":", start), std::string::npos) << "zsh does not list " << word;
+            start = zsh.find(" " + word + ")", start);
+            ASSERT_NE(start, std::string::npos) << "zsh has no case for " << c.name;
+        }
         auto end = zsh.find(";;", start);
         auto block = zsh.substr(start, end - start);
         for (const auto& o : c.options) {
@@ -165,11 +193,16 @@ TEST(CliDocs, ZshCompletionMatchesTheCli) {
 TEST(CliDocs, FishCompletionMatchesTheCli) {
     auto fish = read_file("completions/herald.fish");
     for (const auto& c : walk_cli()) {
-        EXPECT_NE(fish.find("-a " + c.name + " "), std::string::npos) << "fish does not list " << c.name;
+        const auto w = words_of(c.name);
+        std::string condition;
+        for (const auto& word : w) {
+            EXPECT_NE(fish.find("-a " + word + " "), std::string::npos) << "fish does not list " << word;
+            condition += (condition.empty() ? "" : "; and ") + std::string("__fish_seen_subcommand_from ") + word;
+        }
         std::set<std::string> longs, shorts;
         std::istringstream lines(fish);
         for (std::string line; std::getline(lines, line);) {
-            if (line.find("__fish_seen_subcommand_from " + c.name + "\"") == std::string::npos) continue;
+            if (line.find("\"" + condition + "\"") == std::string::npos) continue;
             std::smatch m;
             if (std::regex_search(line, m, std::regex(R"( -l ([a-z0-9-]+))"))) longs.insert(m[1]);
             if (std::regex_search(line, m, std::regex(R"( -s ([a-z]))"))) shorts.insert(m[1]);
