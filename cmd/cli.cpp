@@ -35,6 +35,25 @@ void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, run
     add(register_version);
 }
 
+namespace {
+// A command group (like `token`) given without one of its commands, or nullptr.
+CLI::App* group_missing_command(const std::vector<std::pair<CLI::App*, runner>>& runners) {
+    for (const auto& [sub, r] : runners) {
+        if (!sub || !sub->parsed() || sub->get_subcommands({}).empty()) continue;
+        bool chosen = false;
+        for (auto* child : sub->get_subcommands({})) chosen |= child->parsed();
+        if (!chosen) return sub;
+    }
+    return nullptr;
+}
+
+std::string command_names(CLI::App& group) {
+    std::string names;
+    for (auto* child : group.get_subcommands({})) names += (names.empty() ? "" : ", ") + child->get_name();
+    return names;
+}
+}  // namespace
+
 int run_cli(int argc, char** argv, context& ctx) {
     CLI::App app{"", "herald"};
     std::vector<std::pair<CLI::App*, runner>> runners;
@@ -83,6 +102,8 @@ int run_cli(int argc, char** argv, context& ctx) {
             ctx.err << "herald: unknown option '" << argv[1] << "' (before a command)\n";
         else if (!known)
             ctx.err << "herald: unknown command '" << argv[1] << "' (commands: " << names << ")\n";
+        else if (auto* group = group_missing_command(runners))
+            ctx.err << "herald: 'herald " << group->get_name() << "' needs a command (" << command_names(*group) << ")\n";
         else
             ctx.err << "herald: " << e.what() << "\n";
         ctx.err << "Run 'herald --help' or 'herald <command> --help' for usage.\n";
