@@ -9,7 +9,8 @@ set(allowed_channels "lib/model;lib/protocol;lib/channels")
 set(allowed_broker "lib/model;lib/util;lib/history;lib/protocol;lib/broker")
 set(allowed_node "lib/model;lib/util;lib/protocol;lib/channels;lib/broker;lib/node")
 set(allowed_client "lib/model;lib/protocol;lib/client")
-set(no_asio model util config protocol history channels node)
+set(allowed_auth "lib/model;lib/util;lib/auth")
+set(no_asio model util config protocol history channels node auth)
 
 set(failures "")
 file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/lib/*.hpp ${SRC}/lib/*.cpp ${SRC}/sidecar/*.hpp ${SRC}/sidecar/*.cpp
