@@ -33,6 +33,11 @@ int tail(context& ctx, const tail_options& o) {
         ctx.err << "herald: " << url.err().message << "\nhint: " << url.err().hint << "\n";
         return exit_usage;
     }
+    if (o.channels.empty() && o.token.empty()) {
+        ctx.err << "herald: no CHANNEL given\nhint: name at least one channel, e.g. herald tail news "
+                   "(with --token, the token's user: channel is followed too)\n";
+        return exit_usage;
+    }
     client::stream_request req;
     req.url = *url;
     req.channels = o.channels;
@@ -114,7 +119,7 @@ int tail(context& ctx, const tail_options& o) {
 runner register_tail(CLI::App& app, context& ctx) {
     auto* sub = app.add_subcommand("tail", "Print events of channels as they arrive (resumes across reconnects)");
     auto o = std::make_shared<tail_options>();
-    sub->add_option("CHANNEL", o->channels, "Channels to follow")->required();
+    sub->add_option("CHANNEL", o->channels, "Channels to follow (optional with a --token that has a sub: its user: channel)");
     sub->add_option("--url", o->url, "Gateway listener to subscribe through")->envname("HERALD_URL")->default_str(default_url);
     sub->add_option("--since", o->since, "Start after this cursor (an event id), or 'earliest' for all history");
     sub->add_option("--count,-n", o->count, "Exit after this many events");

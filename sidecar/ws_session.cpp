@@ -80,7 +80,7 @@ void ws_session::start() {
     const auto personal = who_.personal_channel();
     const bool personal_in_query = !personal.empty() && std::find(channels.begin(), channels.end(), personal) != channels.end();
     if (!channels.empty()) subscribe(std::move(channels), std::move(since), "");
-    if (!personal.empty() && !personal_in_query) subscribe({personal}, {}, "");
+    if (!personal.empty() && !personal_in_query) subscribe_personal();
     if (!early.empty()) {
         consume(early);
         if (closed_) return;
@@ -94,7 +94,15 @@ ws_session::subscription* ws_session::find(const std::string& channel) {
     return nullptr;
 }
 
+void ws_session::subscribe_personal() {
+    subscribe({who_.personal_channel()}, {}, "");
+    if (auto* s = find(who_.personal_channel())) s->automatic = true;
+}
+
 void ws_session::subscribe(std::vector<std::string> channels, node::since_spec since, std::string id) {
+    // An explicit subscribe (say, resuming with since) takes over the automatic user: subscription.
+    for (const auto& c : channels)
+        if (auto* s = find(c); s && s->automatic) drop(c);
     if (subs_.size() + channels.size() > svc_.cfg.limits.max_channels_per_connection) {
         send_text(protocol::ws_error_json(
             id, model::errors::too_many_channels(subs_.size() + channels.size(), svc_.cfg.limits.max_channels_per_connection)));
@@ -519,7 +527,7 @@ void ws_session::refresh(const std::string& token, const std::string& id) {
     send_text(protocol::ws_reply_json("refreshed", id,
                                       who_.exp_ms ? ",\"exp\":" + std::to_string(*who_.exp_ms / 1000) : std::string()));
     const auto personal = who_.personal_channel();
-    if (gained_user && !find(personal)) subscribe({personal}, {}, "");
+    if (gained_user && !find(personal)) subscribe_personal();
 }
 
 bool ws_session::end_for_user(std::string_view user, const model::disconnect& why) {

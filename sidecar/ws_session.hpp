@@ -57,7 +57,8 @@ private:
         std::string epoch;
         std::uint64_t offset = 0;
         std::uint64_t generation = 0;
-        bool replaying = true;  // live events are held until the replay is all queued
+        bool automatic = false;  // the user: channel subscribed for the token; a subscribe replaces it
+        bool replaying = true;   // live events are held until the replay is all queued
         bool planned = false;   // history read: `replay` is being queued as the outbox drains
         std::uint64_t resume_offset = 0;
         std::vector<model::event_ptr> replay;
@@ -68,6 +69,7 @@ private:
     struct group;
 
     void subscribe(std::vector<std::string> channels, node::since_spec since, std::string id);
+    void subscribe_personal();  // user:<sub>, live, marked automatic
     void on_group_read(const std::shared_ptr<group>& g, std::size_t index, model::result<broker::channel_history> h);
     void finish_group(const std::shared_ptr<group>& g);
     void pump_replay();  // queues replay frames while they fit in the outbox; the rest after a write

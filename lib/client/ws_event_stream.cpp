@@ -37,6 +37,21 @@ std::string ws_event_stream::first_target() const {
     return t;
 }
 
+std::string ws_event_stream::resume_target() const {
+    std::string t = "/v1/ws";
+    if (req_.token.empty()) return t;
+    t.append("?token=").append(url_encode(req_.token));
+    auto it = std::lower_bound(req_.channels.begin(), req_.channels.end(), personal_);
+    if (personal_.empty() || it == req_.channels.end() || *it != personal_) return t;
+    const auto& p = positions_[static_cast<std::size_t>(it - req_.channels.begin())];
+    protocol::cursor c;
+    c.names_fp = protocol::names_fingerprint({personal_});
+    c.epochs_fp = protocol::epochs_fingerprint({p.epoch});
+    c.offsets = {p.offset};
+    t.append("&channel=").append(url_encode(personal_)).append("&since=").append(url_encode(protocol::encode_cursor(c)));
+    return t;
+}
+
 std::string ws_event_stream::resubscribe_command(std::size_t i) const {
     json cmd{{"op", "subscribe"}, {"id", "resume-" + std::to_string(i)}, {"channel", req_.channels[i]}};
     cmd["since"] = {{"epoch", positions_[i].epoch}, {"offset", positions_[i].offset}};
@@ -78,6 +93,14 @@ bool ws_event_stream::on_message(const std::string& text, const event_fn& on_eve
         if (it == req_.channels.end() || *it != ch) return std::nullopt;
         return static_cast<std::size_t>(it - req_.channels.begin());
     };
+    if (op == "subscribed" && !index() && j.value("id", json()).is_null()) {
+        // A channel the server subscribed for us (the token's user: channel): follow it too.
+        auto ch = j.value("channel", "");
+        auto it = std::lower_bound(req_.channels.begin(), req_.channels.end(), ch);
+        positions_.insert(positions_.begin() + (it - req_.channels.begin()), position{});
+        req_.channels.insert(it, ch);
+        personal_ = ch;
+    }
     if (op == "subscribed" || op == "reset") {
         auto i = index();
         if (!i) return true;
@@ -142,7 +165,7 @@ ws_event_stream::outcome ws_event_stream::once(const event_fn& on_event, const n
     }));
     const bool resuming = positioned_;
     websocket::response_type res;
-    ws.handshake(res, req_.url.host + ":" + req_.url.port, resuming ? (req_.token.empty() ? std::string("/v1/ws") : "/v1/ws?token=" + url_encode(req_.token)) : first_target(), ec);
+    ws.handshake(res, req_.url.host + ":" + req_.url.port, resuming ? resume_target() : first_target(), ec);
     if (ec) {
         if (res.result_int() >= 400 && res.result_int() < 500) {
             fatal = reply_error(http_reply{res.result_int(), res.body(), {}});
@@ -155,6 +178,7 @@ ws_event_stream::outcome ws_event_stream::once(const event_fn& on_event, const n
     got_bytes = true;
     if (resuming)
         for (std::size_t i = 0; i < req_.channels.size(); ++i) {
+            if (req_.channels[i] == personal_ && !req_.token.empty()) continue;  // resumed in the query
             ws.write(asio::buffer(resubscribe_command(i)), ec);
             if (ec) return outcome::dropped;
         }

@@ -41,12 +41,16 @@ private:
     bool on_message(const std::string& text, const event_fn& on_event, const notice_fn& on_notice, outcome& result,
                     model::error& fatal);
     std::string first_target() const;
+    // On reconnect: the token's user: channel resumes in the query (so the server does not also
+    // subscribe it live); the others by subscribe commands.
+    std::string resume_target() const;
     std::string resubscribe_command(std::size_t i) const;
     void update_cursor();
 
     stream_request req_;
     std::vector<position> positions_;  // per channel, in req_.channels (sorted) order
     bool positioned_ = false;          // the server has given a position for every channel
+    std::string personal_;             // the user: channel the server subscribed for the token, if any
     std::string last_id_;
 };
 

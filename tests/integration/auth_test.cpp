@@ -188,6 +188,28 @@ TEST(AuthWs, UserChannelIsSubscribedAndIsolated) {
     EXPECT_FALSE(w43.closed());
 }
 
+TEST(AuthWs, SubscribingTheUserChannelWithSinceReplacesTheAutomaticSubscription) {
+    test_server srv(auth_config());
+    auto first = srv.publish("user:42", "one");
+    srv.publish("user:42", "two");
+    ws_client w(srv.public_port(), "/v1/ws?token=" + user_token("42"));
+    ASSERT_TRUE(w.wait_op("subscribed"));
+    w.send_json({{"op", "subscribe"}, {"channel", "user:42"}, {"id", 1},
+                 {"since", {{"epoch", first["epoch"]}, {"offset", 1}}}});
+    auto ok = w.wait_op("subscribed", 1);
+    ASSERT_TRUE(ok) << (w.wait_op("error", 1) ? w.wait_op("error", 1)->dump() : "");
+    EXPECT_EQ((*ok)["recovered"], true);
+    ASSERT_TRUE(w.wait_events(1, "user:42"));
+    srv.publish("user:42", "three");
+    ASSERT_TRUE(w.wait_events(2, "user:42"));
+    auto evs = w.events("user:42");
+    EXPECT_EQ(evs[0]["data"], "two");
+    EXPECT_EQ(evs[1]["data"], "three");
+    // Once explicit, it is an ordinary subscription: a second subscribe is a conflict.
+    w.send_json({{"op", "subscribe"}, {"channel", "user:42"}, {"id", 2}});
+    EXPECT_EQ((*w.wait_op("error", 2))["code"], "already_subscribed");
+}
+
 TEST(AuthWs, RefusedHandshakesCloseWithACodeAndReason) {
     test_server srv(auth_config());
     ws_client bad(srv.public_port(), "/v1/ws?channel=news&token=" + tamper(user_token("42"), 40));

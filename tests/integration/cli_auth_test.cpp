@@ -8,6 +8,7 @@
 
 #include "lib/auth/jwt.hpp"
 #include "tests/support/cli_support.hpp"
+#include "tests/support/tcp_proxy.hpp"
 #include "tests/support/tokens.hpp"
 
 namespace herald::test {
@@ -95,6 +96,52 @@ TEST(CliToken, UsageErrorsExit2WithAHint) {
     auto missing = run_herald({"token", "create", "--private-key", "/nonexistent.pem"}, {}, {}, quick);
     EXPECT_EQ(missing.exit_code, 1) << describe(missing);
     EXPECT_NE(missing.err.find("/nonexistent.pem"), std::string::npos) << missing.err;
+}
+
+// The token's user: channel is followed on both transports, and survives reconnects with its
+// position (over WebSocket it resumes in the query, so the server does not also subscribe it live).
+class CliTailToken : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Transports, CliTailToken, ::testing::Values("sse", "ws"));
+
+TEST_P(CliTailToken, FollowsTheUserChannelAcrossReconnectsWithoutLossOrDuplicates) {
+    auto cfg = keyed_config();
+    cfg.auth.public_channels = {"news"};
+    test_server srv(cfg);
+    tcp_proxy proxy(srv.public_port());
+    std::vector<std::string> args{"tail", "news", "--json", "--token", user_token("42"), "--url",
+                                  "http://127.0.0.1:" + std::to_string(proxy.port())};
+    if (GetParam() == "ws") args.push_back("--ws");
+    process tail(args);
+    ASSERT_TRUE(wait_subscribed(srv, 2)) << tail.err();
+    int n = 0;
+    auto publish_both = [&] {
+        ++n;
+        srv.publish("user:42", "u" + std::to_string(n));
+        srv.publish("news", "n" + std::to_string(n));
+    };
+    publish_both();
+    ASSERT_TRUE(wait_lines(tail, 2)) << tail.out() << tail.err();
+    for (int round = 0; round < 2; ++round) {
+        proxy.set_refusing(true);
+        proxy.cut();
+        ASSERT_TRUE(eventually([&] { return count_of(tail.err(), "connection lost") > static_cast<std::size_t>(round); }))
+            << tail.err();
+        publish_both();  // missed while away
+        proxy.set_refusing(false);
+        ASSERT_TRUE(wait_lines(tail, static_cast<std::size_t>(2 * n))) << tail.out() << tail.err();
+    }
+    publish_both();
+    ASSERT_TRUE(wait_lines(tail, static_cast<std::size_t>(2 * n))) << tail.out() << tail.err();
+    tail.kill(SIGTERM);
+    auto r = tail.wait(quick);
+    std::vector<std::string> user, news, want_user, want_news;
+    for (const auto& l : json_lines(r.out)) (l["channel"] == "user:42" ? user : news).push_back(l.value("data", ""));
+    for (int i = 1; i <= n; ++i) {
+        want_user.push_back("u" + std::to_string(i));
+        want_news.push_back("n" + std::to_string(i));
+    }
+    EXPECT_EQ(user, want_user) << r.out;
+    EXPECT_EQ(news, want_news) << r.out;
 }
 
 TEST(CliApiKey, PublishAndTailSendTheKeyFromFlagOrEnvironment) {
