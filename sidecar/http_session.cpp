@@ -377,7 +377,13 @@ void http_session::reply(response res) {
         svc_.stats.http_errors_5xx.fetch_add(1, std::memory_order_relaxed);
     else if (code >= 400)
         svc_.stats.http_errors_4xx.fetch_add(1, std::memory_order_relaxed);
-    if (!origin_.empty()) res.set(http::field::access_control_allow_origin, origin_);
+    if (!origin_.empty()) {
+        res.set(http::field::access_control_allow_origin, origin_);
+        if (origin_ != "*") {  // a cookie token: a credentialed client may read the refusal too
+            res.set(http::field::access_control_allow_credentials, "true");
+            res.set(http::field::vary, "Origin");
+        }
+    }
     if (stopping_) res.keep_alive(false);
     res.prepare_payload();
     auto sp = std::make_shared<response>(std::move(res));

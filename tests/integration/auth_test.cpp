@@ -86,6 +86,12 @@ TEST(AuthSse, TokenComesFromQueryBearerHeaderOrConfiguredCookie) {
     // Cookies carry credentials, so the origin is echoed and credentials allowed (never "*").
     EXPECT_EQ(by_cookie.header("access-control-allow-origin"), "http://app.example");
     EXPECT_EQ(by_cookie.header("access-control-allow-credentials"), "true");
+    // A refusal is readable by a credentialed client too (it can tell token_expired from a network error).
+    sse_client refused(srv.public_port(), sse_target({"user:42"}),
+                       {{"Cookie", "herald_token=" + tamper(t, 5)}, {"Origin", "http://app.example"}});
+    EXPECT_EQ(refused.status(), 401u);
+    EXPECT_EQ(refused.header("access-control-allow-origin"), "http://app.example");
+    EXPECT_EQ(refused.header("access-control-allow-credentials"), "true");
     sse_client other_cookie(srv.public_port(), sse_target({"user:42"}), {{"Cookie", "session=" + t}});
     EXPECT_EQ(other_cookie.status(), 401u);
     EXPECT_EQ(error_code(other_cookie.error_body()), "token_required");
