@@ -15,7 +15,7 @@ bool pattern_matches(std::string_view pattern, std::string_view channel) {
 
 std::optional<model::error> validate_pattern(std::string_view pattern) {
     if (pattern == "*") return std::nullopt;
-    auto name = pattern.back() == '*' ? pattern.substr(0, pattern.size() - 1) : pattern;
+    auto name = !pattern.empty() && pattern.back() == '*' ? pattern.substr(0, pattern.size() - 1) : pattern;
     if (pattern.empty() || name.find('*') != std::string_view::npos)
         return model::error{"invalid_pattern", 400, "channel pattern '" + std::string(pattern) + "' is not valid",
                             "use a channel name, or a prefix ending in one '*' (e.g. 'news', 'stocks.*', '*')"};

@@ -54,6 +54,8 @@ std::optional<model::error> read_claims(const json& p, claims& c) {
     if (auto it = p.find("sub"); it != p.end()) {
         if (it->is_string())
             c.sub = it->get<std::string>();
+        else if (it->is_number_unsigned())  // above INT64_MAX too: its own text, never wrapped negative
+            c.sub = std::to_string(it->get<std::uint64_t>());
         else if (it->is_number_integer())
             c.sub = std::to_string(it->get<std::int64_t>());
         else
@@ -116,8 +118,6 @@ model::result<claims> verify_jwt(std::string_view token, const key_set& keys, st
         if (!k->is_string()) return invalid("header 'kid' is not a string");
         kid = k->get<std::string>();
     }
-    auto payload = decode_object(payload_part);
-    if (!payload) return invalid("payload is not base64url-encoded JSON object");
     auto sig = base64url_decode(sig_part);
     if (!sig) return invalid("signature is not base64url");
 
@@ -142,6 +142,9 @@ model::result<claims> verify_jwt(std::string_view token, const key_set& keys, st
         return invalid("signature does not verify (" + alg_name + ", " + std::to_string(tried) + " key(s) tried" +
                        (kid.empty() ? "" : ", kid '" + kid + "'") + ")");
 
+    // Only a signed payload is parsed.
+    auto payload = decode_object(payload_part);
+    if (!payload) return invalid("payload is not base64url-encoded JSON object");
     claims c;
     c.alg = alg_name;
     c.kid = kid;

@@ -1,8 +1,9 @@
 // JSON Web Tokens in JWS compact form (RFC 7519, RFC 7515): verification against a key_set and
-// signing for `herald token create`. Verification checks, in order: shape and size, base64url,
-// header JSON (alg from the accepted list, no `crit`), payload JSON, signature (keys of the
-// alg's family only, those with the token's kid first), then exp, nbf, aud and iss. Each refusal
-// is a named error whose message says what was wrong and never contains the token.
+// signing for `herald token create`. Verification checks, in order: shape and size, header
+// (base64url JSON, alg from the accepted list, no `crit`), signature (keys of the alg's family
+// only, those with the token's kid first), and only then the payload: JSON, claims, exp, nbf,
+// aud and iss. Each refusal is a named error whose message says what was wrong and never
+// contains the token.
 #pragma once
 
 #include <cstdint>

@@ -64,8 +64,21 @@ std::optional<std::string> read_file(const std::string& path, std::string& out) 
 std::string file_stem(const std::string& path) {
     auto slash = path.find_last_of('/');
     auto name = slash == std::string::npos ? path : path.substr(slash + 1);
-    auto dot = name.find('.');
-    return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+    auto strip_last = [&name] {
+        auto dot = name.rfind('.');
+        if (dot == std::string::npos || dot == 0) return std::string();
+        auto ext = name.substr(dot);
+        name.resize(dot);
+        return ext;
+    };
+    strip_last();  // the file type: .pem, .crt, ...
+    // A role marker before it, so a private key file names the kid of its public key file.
+    auto dot = name.rfind('.');
+    if (dot != std::string::npos && dot > 0) {
+        auto role = name.substr(dot);
+        if (role == ".key" || role == ".pub" || role == ".public" || role == ".private") name.resize(dot);
+    }
+    return name;
 }
 
 void key_set::add_secret(std::string secret, std::string source) {
@@ -127,7 +140,9 @@ model::result<verify_key> load_private_key_file(const std::string& path) {
     std::string text;
     if (auto why = read_file(path, text)) return key_error(path, *why);
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
-    EVP_PKEY* k = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+    // No passphrase prompt: an encrypted key fails here instead of waiting on the terminal.
+    auto no_passphrase = [](char*, int, int, void*) { return 0; };
+    EVP_PKEY* k = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
     if (!k) return key_error(path, "no readable private key (unencrypted PEM expected)");
     verify_key v;
     v.pkey = own(k);

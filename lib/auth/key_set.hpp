@@ -1,6 +1,6 @@
 // The keys tokens are verified with: HMAC secrets (HS*) and PEM public keys (RS*, ES*), several
 // at once so keys can be rotated. A PEM file may hold several keys (PUBLIC KEY or CERTIFICATE
-// blocks); its keys carry the file's stem as `kid` ("keys/2026-11.pem" → "2026-11").
+// blocks); its keys carry the file's stem as `kid` ("keys/2026-11.pem" → "2026-11", see file_stem).
 // Also loads private keys for `herald token create`. Immutable once built; share freely.
 #pragma once
 
@@ -45,7 +45,8 @@ private:
 // A private key for signing: RSA or EC, from a PEM file ("PRIVATE KEY", "RSA/EC PRIVATE KEY").
 model::result<verify_key> load_private_key_file(const std::string& path);
 
-// "dir/2026-11.pem" → "2026-11".
+// The kid of a key file: its name without the type extension and a .key/.pub role marker:
+// "dir/2026-11.pem" and "dir/2026-11.key.pem" → "2026-11"; "2026.11.pem" → "2026.11".
 std::string file_stem(const std::string& path);
 
 }  // namespace herald::auth
