@@ -16,7 +16,11 @@ void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, run
         "  herald publish news 'hello'                publish a text event to channel news\n"
         "  echo '{\"n\":1}' | herald publish news -      publish JSON from stdin\n"
         "  herald tail news --since earliest          print news events, starting with history\n"
+        "  herald channels list                       channels with subscribers and positions\n"
+        "  herald history news --limit 20             the newest 20 events of news\n"
+        "  herald connections --user 42               user 42's open streams\n"
         "  herald token create --sub 42 --channel news  make a subscriber token (needs HERALD_JWT_SECRET)\n"
+        "  herald check-config herald.json            report every problem in a config file\n"
         "\n"
         "Client commands talk to --url, else HERALD_URL, else http://127.0.0.1:8081.\n"
         "Exit status: 0 ok, 1 failure, 2 usage error. See man herald.");
@@ -31,7 +35,11 @@ void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, run
     add(register_serve);
     add(register_publish);
     add(register_tail);
+    add(register_channels);
+    add(register_history);
+    add(register_connections);
     add(register_token);
+    add(register_check_config);
     add(register_version);
 }
 

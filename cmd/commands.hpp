@@ -14,7 +14,11 @@ using runner = std::function<int()>;
 runner register_serve(CLI::App& app, context& ctx);
 runner register_publish(CLI::App& app, context& ctx);
 runner register_tail(CLI::App& app, context& ctx);
+runner register_channels(CLI::App& app, context& ctx);
+runner register_history(CLI::App& app, context& ctx);
+runner register_connections(CLI::App& app, context& ctx);
 runner register_token(CLI::App& app, context& ctx);
+runner register_check_config(CLI::App& app, context& ctx);
 runner register_version(CLI::App& app, context& ctx);
 
 // Builds the whole CLI (also used by the docs test to list commands and options).

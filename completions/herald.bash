@@ -7,11 +7,19 @@ _herald() {
         words=("${COMP_WORDS[@]}")
         cword=$COMP_CWORD
     }
-    local commands="serve publish tail token version"
+    local commands="serve publish tail channels history connections token check-config version"
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
-            serve|publish|tail|version) cmd="${words[i]}"; break ;;
+            serve|publish|tail|history|connections|check-config|version) cmd="${words[i]}"; break ;;
+            channels)
+                if [[ ( "${words[i+1]}" == list || "${words[i+1]}" == inspect ) && $((i + 1)) -lt $cword ]]; then
+                    cmd="channels ${words[i+1]}"
+                else
+                    COMPREPLY=($(compgen -W "list inspect --help" -- "$cur"))
+                    return
+                fi
+                break ;;
             token)
                 if [[ "${words[i+1]}" == create && $((i + 1)) -lt $cword ]]; then
                     cmd="token create"
@@ -33,16 +41,24 @@ _herald() {
         --ws-max-message-bytes|--max-channels|--outbox-bytes|--max-connections|--max-body-bytes|\
         --max-event-bytes|--event|-e|--idempotency-key|--count|-n|--jwt-secret|--jwt-audience|--jwt-issuer|\
         --public-channels|--token-cookie|--auth-expiring-notice|--api-key|--token|--sub|--channel|-c|--ttl|\
-        --secret|--kid|--aud|--iss) return ;;
-        --jwt-public-key|--private-key) _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --secret|--kid|--aud|--iss|--prefix|--limit|--user) return ;;
+        --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+        --broker) COMPREPLY=($(compgen -W "memory" -- "$cur")); return ;;
+        --sse-retry|--max-header-bytes|--request-timeout|--drain-window|--shutdown-timeout) return ;;
+        --config|--jwt-public-key|--private-key) _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --alg) COMPREPLY=($(compgen -W "HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512" -- "$cur")); return ;;
     esac
     local opts
     case "$cmd" in
-        serve) opts="--public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --jwt-secret --jwt-public-key --jwt-audience --jwt-issuer --public-channels --token-cookie --auth-expiring-notice --api-key --help" ;;
+        serve) opts="--config --broker --log-format --sse-retry --max-header-bytes --request-timeout --drain-window --shutdown-timeout --public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --jwt-secret --jwt-public-key --jwt-audience --jwt-issuer --public-channels --token-cookie --auth-expiring-notice --api-key --help" ;;
         publish) opts="--url --event -e --idempotency-key --text --json --ndjson --api-key --help" ;;
         tail) opts="--url --since --count -n --json --ws --quiet -q --token --api-key --help" ;;
+        "channels list") opts="--prefix --limit --json --url --api-key --help" ;;
+        "channels inspect") opts="--json --url --api-key --help" ;;
+        history) opts="--since --limit --json --url --api-key --help" ;;
+        connections) opts="--user --limit --json --url --api-key --help" ;;
         "token create") opts="--sub --channel -c --ttl --secret --private-key --alg --kid --aud --iss --json --help" ;;
+        check-config) opts="--json --help"; [[ "$cur" != -* ]] && { _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return; } ;;
         version) opts="--json --help" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -1,14 +1,26 @@
 # fish completion for herald
-set -l herald_commands serve publish tail token version
+set -l herald_commands serve publish tail channels history connections token check-config version
 complete -c herald -f
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a serve -d 'Run the gateway'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a publish -d 'Publish an event to a channel'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a tail -d 'Print events as they arrive'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a channels -d 'Inspect the channels a gateway holds'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a history -d 'Print the events in a channel history'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a connections -d 'List the connections a gateway holds'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a token -d 'Make subscriber tokens (JWT)'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a check-config -d 'Check a JSON config file'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a version -d 'Print the version'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l help -d 'Show help'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l version -d 'Show the version'
 
+complete -c herald -n "__fish_seen_subcommand_from serve" -l config -r -F -d 'JSON config file'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l broker -r -a 'memory' -d 'Where channels live'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l log-format -r -a 'text json' -d 'Log line format'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l sse-retry -r -d 'Retry hint for EventSource (ms)'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l max-header-bytes -r -d 'Largest request headers'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l request-timeout -r -d 'Time to read a request (ms)'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l drain-window -r -d 'Spread of stream goodbyes on SIGTERM (ms)'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l shutdown-timeout -r -d 'Exit deadline on SIGTERM (ms)'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l public -r -d 'Public listener HOST:PORT'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l internal -r -d 'Internal listener HOST:PORT'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l log-level -r -a 'trace debug info warn error off' -d 'Log level'
@@ -49,6 +61,29 @@ complete -c herald -n "__fish_seen_subcommand_from tail" -s q -l quiet -d 'No co
 complete -c herald -n "__fish_seen_subcommand_from tail" -l token -r -d 'Subscriber JWT'
 complete -c herald -n "__fish_seen_subcommand_from tail" -l api-key -r -d 'API key'
 
+complete -c herald -n "__fish_seen_subcommand_from channels; and not __fish_seen_subcommand_from list inspect" -a list -d 'List channels'
+complete -c herald -n "__fish_seen_subcommand_from channels; and not __fish_seen_subcommand_from list inspect" -a inspect -d 'Show one channel'
+complete -c herald -n "__fish_seen_subcommand_from channels; and __fish_seen_subcommand_from list" -l prefix -r -d 'Only channels starting with this'
+complete -c herald -n "__fish_seen_subcommand_from channels; and __fish_seen_subcommand_from list" -l limit -r -d 'At most this many channels'
+complete -c herald -n "__fish_seen_subcommand_from channels; and __fish_seen_subcommand_from list" -l json -d 'Print the JSON document'
+complete -c herald -n "__fish_seen_subcommand_from channels; and __fish_seen_subcommand_from list" -l url -r -d 'Internal listener URL'
+complete -c herald -n "__fish_seen_subcommand_from channels; and __fish_seen_subcommand_from list" -l api-key -r -d 'API key'
+complete -c herald -n "__fish_seen_subcommand_from channels; and __fish_seen_subcommand_from inspect" -l json -d 'Print the JSON document'
+complete -c herald -n "__fish_seen_subcommand_from channels; and __fish_seen_subcommand_from inspect" -l url -r -d 'Internal listener URL'
+complete -c herald -n "__fish_seen_subcommand_from channels; and __fish_seen_subcommand_from inspect" -l api-key -r -d 'API key'
+
+complete -c herald -n "__fish_seen_subcommand_from history" -l since -r -a earliest -d 'Events after this offset, or earliest'
+complete -c herald -n "__fish_seen_subcommand_from history" -l limit -r -d 'At most this many events'
+complete -c herald -n "__fish_seen_subcommand_from history" -l json -d 'Print the JSON document'
+complete -c herald -n "__fish_seen_subcommand_from history" -l url -r -d 'Internal listener URL'
+complete -c herald -n "__fish_seen_subcommand_from history" -l api-key -r -d 'API key'
+
+complete -c herald -n "__fish_seen_subcommand_from connections" -l user -r -d 'Only the connections of this user'
+complete -c herald -n "__fish_seen_subcommand_from connections" -l limit -r -d 'At most this many connections'
+complete -c herald -n "__fish_seen_subcommand_from connections" -l json -d 'Print the JSON document'
+complete -c herald -n "__fish_seen_subcommand_from connections" -l url -r -d 'Internal listener URL'
+complete -c herald -n "__fish_seen_subcommand_from connections" -l api-key -r -d 'API key'
+
 complete -c herald -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from create" -a create -d 'Print a signed subscriber JWT'
 complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l sub -r -d 'User id'
 complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -s c -l channel -r -d 'Channel or pattern the holder may read'
@@ -60,5 +95,8 @@ complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcom
 complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l aud -r -d 'Audience claim'
 complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l iss -r -d 'Issuer claim'
 complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l json -d 'Print JSON'
+
+complete -c herald -n "__fish_seen_subcommand_from check-config" -l json -d 'Print JSON'
+complete -c herald -n "__fish_seen_subcommand_from check-config" -F
 
 complete -c herald -n "__fish_seen_subcommand_from version" -l json -d 'Print JSON'

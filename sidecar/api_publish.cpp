@@ -1,6 +1,8 @@
 // Publish handlers: parse, check limits, publish each request, gather per-item results.
 #include "sidecar/api_publish.hpp"
 
+#include <chrono>
+
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -39,8 +41,8 @@ std::string media_type(std::string_view ct) {
 }
 
 std::optional<model::error> check_size(services& svc, const model::publish_request& r) {
-    if (r.data.size() > svc.cfg.limits.max_event_bytes)
-        return model::errors::data_too_large(r.data.size(), svc.cfg.limits.max_event_bytes);
+    if (r.data.size() > svc.cfg().limits.max_event_bytes)
+        return model::errors::data_too_large(r.data.size(), svc.cfg().limits.max_event_bytes);
     return std::nullopt;
 }
 
@@ -66,7 +68,14 @@ void publish_one(services& svc, std::shared_ptr<gather> g, std::size_t slot, mod
         if (last) g->done();
         return;
     }
-    svc.node.publish(std::move(req), [&svc, g, slot](model::result<model::publish_result> r) {
+    const auto started = std::chrono::steady_clock::now();
+    svc.node.publish(std::move(req), [&svc, g, slot, started](model::result<model::publish_result> r) {
+        svc.stats.publish_latency.observe(std::chrono::steady_clock::now() - started);
+        if (r)
+            svc.log.debug("publish channel={} offset={} epoch={} delivered_local={}{}", r->channel, r->offset, r->epoch,
+                          r->delivered_local, r->duplicate ? " (duplicate key: first result)" : "");
+        else
+            svc.log.debug("publish refused: {}: {}", r.err().code, r.err().message);
         bool last;
         {
             std::lock_guard lock(g->mutex);

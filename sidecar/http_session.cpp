@@ -9,6 +9,7 @@
 #include "lib/model/channel.hpp"
 #include "lib/protocol/json_codec.hpp"
 #include "lib/protocol/ws_handshake.hpp"
+#include "sidecar/api_inspect.hpp"
 #include "sidecar/api_publish.hpp"
 #include "sidecar/api_users.hpp"
 #include "sidecar/credentials.hpp"
@@ -26,7 +27,9 @@ http_session::~http_session() = default;
 
 void http_session::start() {
     home_.add(shared_from_this());
-    stopping_ = svc_.stopping.load();
+    // While draining, the internal listener keeps serving (publishes, probes, metrics) until the
+    // window ends; a public request is answered once and closed.
+    stopping_ = svc_.stopping.load() && kind_ == listener_kind::public_listener;
     read_request();
 }
 
@@ -36,9 +39,9 @@ void http_session::read_request() {
         return;
     }
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(svc_.cfg.limits.max_header_bytes));
-    parser_->body_limit(svc_.cfg.limits.max_body_bytes);
-    stream_.expires_after(std::chrono::milliseconds(svc_.cfg.limits.request_timeout_ms));
+    parser_->header_limit(static_cast<std::uint32_t>(svc_.cfg().limits.max_header_bytes));
+    parser_->body_limit(svc_.cfg().limits.max_body_bytes);
+    stream_.expires_after(std::chrono::milliseconds(svc_.cfg().limits.request_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
@@ -54,20 +57,20 @@ void http_session::on_read(beast::error_code ec) {
         // The stream has already closed the socket; nothing more can be said to this client.
         svc_.stats.request_timeouts.fetch_add(1, std::memory_order_relaxed);
         if (parser_->got_some())
-            svc_.log.info("conn={} request not complete within {} ms, closed", id_, svc_.cfg.limits.request_timeout_ms);
+            svc_.log.info("conn={} request not complete within {} ms, closed", id_, svc_.cfg().limits.request_timeout_ms);
         close();
         return;
     }
     linger_ = true;  // from here on, part of the request may still be unread
     if (ec == http::error::body_limit) {
         svc_.stats.requests_too_large.fetch_add(1, std::memory_order_relaxed);
-        reply_error(model::errors::body_too_large(svc_.cfg.limits.max_body_bytes), 11, false);
+        reply_error(model::errors::body_too_large(svc_.cfg().limits.max_body_bytes), 11, false);
         return;
     }
     if (ec == http::error::header_limit) {
         svc_.stats.requests_too_large.fetch_add(1, std::memory_order_relaxed);
         reply_error({"headers_too_large", 431,
-                     "request headers exceed " + std::to_string(svc_.cfg.limits.max_header_bytes) + " bytes",
+                     "request headers exceed " + std::to_string(svc_.cfg().limits.max_header_bytes) + " bytes",
                      "send fewer or shorter headers"},
                     11, false);
         return;
@@ -84,9 +87,28 @@ void http_session::on_read(beast::error_code ec) {
 }
 
 namespace {
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+    return out;
+}
+
 bool needs_api_key(route_id id) {
-    return id == route_id::sse || id == route_id::ws || id == route_id::publish || id == route_id::channel_events_post ||
-           id == route_id::user_disconnect;
+    switch (id) {
+        case route_id::sse:
+        case route_id::ws:
+        case route_id::publish:
+        case route_id::channel_events_post:
+        case route_id::user_disconnect:
+        case route_id::channels_list:
+        case route_id::channel_inspect:
+        case route_id::channel_events_get:
+        case route_id::connections:
+        case route_id::stats:
+            return true;
+        default:
+            return false;  // probes (/healthz, /readyz), /metrics, CORS preflights, 404/405
+    }
 }
 
 // With a cookie token the browser sends credentials, and "*" is not allowed with them.
@@ -97,7 +119,7 @@ std::string allow_origin_for(std::string_view origin, const config::config& cfg)
 }  // namespace
 
 void http_session::handle(request& req) {
-    origin_ = allow_origin_for(req[http::field::origin], svc_.cfg);
+    origin_ = allow_origin_for(req[http::field::origin], svc_.cfg());
     auto target = parse_target(req.target());
     if (!target) {
         reply_error(model::errors::bad_request("malformed percent-escape in '" + std::string(req.target()) + "'"),
@@ -106,7 +128,7 @@ void http_session::handle(request& req) {
     }
     auto route = match_route(kind_, req.method_string(), target->path);
     if (kind_ == listener_kind::internal_listener && needs_api_key(route.id)) {
-        if (auto e = svc_.auth.check_api_key(bearer_token(req[http::field::authorization]))) {
+        if (auto e = svc_.auth().check_api_key(bearer_token(req[http::field::authorization]))) {
             refuse(*e, req);
             return;
         }
@@ -143,6 +165,15 @@ void http_session::handle(request& req) {
             reply(std::move(res));
             return;
         }
+        case route_id::readyz: {
+            const bool ready = !svc_.stopping.load();
+            response res{ready ? http::status::ok : http::status::service_unavailable, req.version()};
+            res.set(http::field::content_type, "application/json");
+            res.body() = ready ? R"({"status":"ready"})" : R"({"status":"draining"})";
+            res.keep_alive(req.keep_alive());
+            reply(std::move(res));
+            return;
+        }
         case route_id::metrics: {
             response res{http::status::ok, req.version()};
             res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -162,9 +193,14 @@ void http_session::handle(request& req) {
         case route_id::publish:
         case route_id::channel_events_post:
         case route_id::user_disconnect:
+        case route_id::channels_list:
+        case route_id::channel_inspect:
+        case route_id::channel_events_get:
+        case route_id::connections:
+        case route_id::stats:
             break;
     }
-    // Publish: the reply may come from the broker's thread; bring it back to this shard.
+    // API calls: the reply may come from the broker's thread; bring it back to this shard.
     auto version = req.version();
     auto keep_alive = req.keep_alive();
     auto done = [self = shared_from_this(), version, keep_alive](api_reply r) {
@@ -176,9 +212,27 @@ void http_session::handle(request& req) {
             self->reply(std::move(res));
         });
     };
-    if (route.id == route_id::user_disconnect) {
-        handle_user_disconnect(svc_, route.user, std::move(done));
-        return;
+    switch (route.id) {
+        case route_id::user_disconnect:
+            handle_user_disconnect(svc_, route.param, std::move(done));
+            return;
+        case route_id::channels_list:
+            handle_channels_list(svc_, *target, std::move(done));
+            return;
+        case route_id::channel_inspect:
+            handle_channel_inspect(svc_, route.param, std::move(done));
+            return;
+        case route_id::channel_events_get:
+            handle_channel_history(svc_, route.param, *target, std::move(done));
+            return;
+        case route_id::connections:
+            handle_connections(svc_, *target, std::move(done));
+            return;
+        case route_id::stats:
+            handle_stats(svc_, std::move(done));
+            return;
+        default:
+            break;
     }
     std::string ct(req[http::field::content_type]);
     if (route.id == route_id::publish) {
@@ -187,7 +241,7 @@ void http_session::handle(request& req) {
     }
     std::string key(req["Idempotency-Key"]);
     if (auto q = target->param("idempotency_key")) key = *q;
-    handle_channel_publish(svc_, route.channel, ct, std::move(req.body()), target->param("event").value_or(""), key,
+    handle_channel_publish(svc_, route.param, ct, std::move(req.body()), target->param("event").value_or(""), key,
                            std::move(done));
 }
 
@@ -206,8 +260,8 @@ std::optional<std::vector<std::string>> http_session::stream_channels(const requ
         }
     std::sort(channels.begin(), channels.end());
     channels.erase(std::unique(channels.begin(), channels.end()), channels.end());
-    if (channels.size() > svc_.cfg.limits.max_channels_per_connection) {
-        fail(model::errors::too_many_channels(channels.size(), svc_.cfg.limits.max_channels_per_connection));
+    if (channels.size() > svc_.cfg().limits.max_channels_per_connection) {
+        fail(model::errors::too_many_channels(channels.size(), svc_.cfg().limits.max_channels_per_connection));
         return std::nullopt;
     }
     return channels;
@@ -220,14 +274,14 @@ model::result<auth::identity> http_session::subscriber(const request& req, const
         return trusted;
     }
     token_sources src{target.param("token"), req[http::field::authorization], req[http::field::cookie],
-                      svc_.cfg.auth.token_cookie};
-    return svc_.auth.authenticate(subscriber_token(src));
+                      svc_.cfg().auth.token_cookie};
+    return svc_.auth().authenticate(subscriber_token(src));
 }
 
 std::optional<model::error> http_session::check_channels(const auth::identity& who,
                                                          const std::vector<std::string>& channels) const {
     for (const auto& c : channels)
-        if (auto e = svc_.auth.may_subscribe(who, c)) return e;
+        if (auto e = svc_.auth().may_subscribe(who, c)) return e;
     return std::nullopt;
 }
 
@@ -269,7 +323,7 @@ void http_session::start_sse(request& req) {
     p.channels = std::move(*channels);
     p.user = who->sub.value_or("");
     p.exp_ms = who->exp_ms;
-    p.allow_origin = allow_origin_for(req[http::field::origin], svc_.cfg);
+    p.allow_origin = allow_origin_for(req[http::field::origin], svc_.cfg());
     auto envelope = target->param("envelope");
     if (envelope && *envelope != "json" && *envelope != "none") {
         fail({"invalid_envelope", 400, "envelope '" + *envelope + "' is not known", "use envelope=json or leave it out"});
@@ -293,11 +347,12 @@ void http_session::start_sse(request& req) {
         else
             p.since.mode = node::since_mode::bad_cursor;
     }
+    p.origin = connection_origin::capture(stream_.socket(), kind_);
     handed_off_ = true;
     closed_ = true;
     auto sock = stream_.release_socket();
     home_.remove(shared_from_this());
-    svc_.log.debug("conn={} sse stream on {} channel(s)", id_, p.channels.size());
+    svc_.log.debug("conn={} sse subscribe user={} channels={}", id_, p.user.empty() ? "-" : p.user, join(p.channels));
     auto session = std::make_shared<sse_session>(svc_, home_, std::move(sock), id_, std::move(p));
     session->start();
 }
@@ -353,11 +408,12 @@ void http_session::start_ws(request& req) {
     p.accept_key = protocol::ws_accept_key(h.key);
     auto pending = buffer_.data();
     p.initial_bytes.assign(static_cast<const char*>(pending.data()), pending.size());
+    p.origin = connection_origin::capture(stream_.socket(), kind_);
     handed_off_ = true;
     closed_ = true;
     auto sock = stream_.release_socket();
     home_.remove(shared_from_this());
-    svc_.log.debug("conn={} websocket upgrade, {} channel(s) in the query", id_, p.channels.size());
+    svc_.log.debug("conn={} websocket subscribe user={} channels={}", id_, p.who.sub.value_or("-"), join(p.channels));
     auto session = std::make_shared<ws_session>(svc_, home_, std::move(sock), id_, std::move(p));
     session->start();
 }
@@ -388,7 +444,7 @@ void http_session::reply(response res) {
     res.prepare_payload();
     auto sp = std::make_shared<response>(std::move(res));
     writing_ = true;
-    stream_.expires_after(std::chrono::milliseconds(svc_.cfg.limits.request_timeout_ms));
+    stream_.expires_after(std::chrono::milliseconds(svc_.cfg().limits.request_timeout_ms));
     http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
         self->writing_ = false;
         if (!ec && !sp->keep_alive() && self->linger_) {
@@ -411,7 +467,7 @@ void http_session::shutdown() {
 void http_session::linger() {
     beast::error_code ec;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::milliseconds(std::min<std::int64_t>(svc_.cfg.limits.request_timeout_ms, 2000)));
+    stream_.expires_after(std::chrono::milliseconds(std::min<std::int64_t>(svc_.cfg().limits.request_timeout_ms, 2000)));
     drain();
 }
 

@@ -66,7 +66,7 @@ void listener::accept() {
             auto& svc = self->svc_;
             svc.stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
             auto open = svc.stats.connections_open.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (static_cast<std::size_t>(open) > svc.cfg.limits.max_connections) {
+            if (static_cast<std::size_t>(open) > svc.cfg().limits.max_connections) {
                 svc.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
                 svc.stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
                 auto now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -75,9 +75,9 @@ void listener::accept() {
                 if (now != self->last_reject_log_) {
                     self->last_reject_log_ = now;
                     svc.log.warn("connection limit of {} reached on {}: refusing new connections",
-                                 svc.cfg.limits.max_connections, self->address_);
+                                 svc.cfg().limits.max_connections, self->address_);
                 }
-                std::string body = protocol::error_json(model::errors::too_many_connections(svc.cfg.limits.max_connections));
+                std::string body = protocol::error_json(model::errors::too_many_connections(svc.cfg().limits.max_connections));
                 std::string res = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                                   "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
                                   std::to_string(body.size()) + "\r\n\r\n" + body;

@@ -16,6 +16,34 @@ void emit(std::string& out, const char* name, const char* type, const char* help
 }
 }  // namespace
 
+void latency_histogram::observe(std::chrono::nanoseconds d) {
+    const double seconds = std::chrono::duration<double>(d).count();
+    std::size_t i = 0;
+    while (i < bucket_count && seconds > bounds_seconds[i]) ++i;
+    buckets_[i].fetch_add(1, std::memory_order_relaxed);
+    sum_ns_.fetch_add(static_cast<std::uint64_t>(d.count() > 0 ? d.count() : 0), std::memory_order_relaxed);
+}
+
+void latency_histogram::render(std::string& out, const char* name, const char* help) const {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" histogram\n");
+    std::uint64_t cumulative = 0;
+    char line[160];
+    for (std::size_t i = 0; i <= bucket_count; ++i) {
+        cumulative += buckets_[i].load(std::memory_order_relaxed);
+        if (i < bucket_count)
+            std::snprintf(line, sizeof line, "%s_bucket{le=\"%g\"} %llu\n", name, bounds_seconds[i],
+                          static_cast<unsigned long long>(cumulative));
+        else
+            std::snprintf(line, sizeof line, "%s_bucket{le=\"+Inf\"} %llu\n", name, static_cast<unsigned long long>(cumulative));
+        out.append(line);
+    }
+    std::snprintf(line, sizeof line, "%s_sum %.9f\n%s_count %llu\n", name,
+                  static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9, name,
+                  static_cast<unsigned long long>(cumulative));
+    out.append(line);
+}
+
 void metrics::count_auth_refusal(const std::string& code) {
     for (std::size_t i = 0; i < auth_reason_count; ++i)
         if (code == auth_reasons[i]) {
@@ -58,6 +86,8 @@ std::string metrics::render(std::size_t channels, std::size_t subscriptions, std
          v(requests_too_large));
     emit(out, "herald_request_timeouts_total", "counter", "Requests not read within limits.request_timeout.",
          v(request_timeouts));
+    publish_latency.render(out, "herald_publish_duration_seconds",
+                           "Time from a publish request to its broker result, per event.");
     emit(out, "herald_user_disconnects_total", "counter", "Connections ended by POST /v1/users/{id}/disconnect.",
          v(user_disconnects));
     emit(out, "herald_tokens_expired_total", "counter", "Open streams ended because their token expired.",

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,6 +14,20 @@ namespace herald::sidecar {
 struct alignas(64) shard_counters {
     std::atomic<std::uint64_t> deliveries{0};
     std::atomic<std::uint64_t> bytes_out{0};
+};
+
+// A Prometheus histogram of durations with fixed buckets; observe() from any thread, lock-free.
+class latency_histogram {
+public:
+    static constexpr double bounds_seconds[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                0.005,   0.01,   0.025,   0.05,   0.1,   0.5};
+    static constexpr std::size_t bucket_count = sizeof(bounds_seconds) / sizeof(bounds_seconds[0]);
+    void observe(std::chrono::nanoseconds d);
+    void render(std::string& out, const char* name, const char* help) const;
+
+private:
+    std::atomic<std::uint64_t> buckets_[bucket_count + 1] = {};  // the last one is +Inf
+    std::atomic<std::uint64_t> sum_ns_{0};
 };
 
 struct metrics {
@@ -40,6 +55,7 @@ struct metrics {
     counter http_errors_5xx{0};
     counter requests_too_large{0};
     counter request_timeouts{0};
+    latency_histogram publish_latency;  // publish request → broker result, per event
     counter user_disconnects{0};  // connections ended by POST /v1/users/{id}/disconnect
     counter tokens_expired{0};    // open streams ended at their token's exp
 

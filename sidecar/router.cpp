@@ -14,9 +14,33 @@ constexpr entry table[] = {
     {"/v1/sse", "GET", route_id::sse, false},
     {"/v1/ws", "GET", route_id::ws, false},
     {"/healthz", "GET", route_id::healthz, false},
+    {"/readyz", "GET", route_id::readyz, false},
     {"/metrics", "GET", route_id::metrics, true},
     {"/v1/publish", "POST", route_id::publish, true},
+    {"/v1/channels", "GET", route_id::channels_list, true},
+    {"/v1/connections", "GET", route_id::connections, true},
+    {"/v1/stats", "GET", route_id::stats, true},
 };
+
+// Paths with one parameter between a prefix and a suffix: /v1/channels/{channel}/events. The first
+// shape a path fits decides (a channel name may hold '/', so /v1/channels/a/events is the events
+// of "a"); entries of one shape list its methods.
+struct param_entry {
+    std::string_view prefix, suffix, method;
+    route_id id;
+    bool internal_only;
+};
+constexpr param_entry param_table[] = {
+    {"/v1/channels/", "/events", "GET", route_id::channel_events_get, true},
+    {"/v1/channels/", "/events", "POST", route_id::channel_events_post, true},
+    {"/v1/users/", "/disconnect", "POST", route_id::user_disconnect, true},
+    {"/v1/channels/", "", "GET", route_id::channel_inspect, true},
+};
+
+bool fits(const param_entry& e, std::string_view path) {
+    return path.size() > e.prefix.size() + e.suffix.size() && path.substr(0, e.prefix.size()) == e.prefix &&
+           path.substr(path.size() - e.suffix.size()) == e.suffix;
+}
 }  // namespace
 
 route_match match_route(listener_kind listener, std::string_view method, std::string_view path) {
@@ -36,29 +60,19 @@ route_match match_route(listener_kind listener, std::string_view method, std::st
         m.error = model::errors::method_not_allowed(std::string(method), std::string(path), m.allow);
         return m;
     }
-    constexpr std::string_view prefix = "/v1/channels/";
-    constexpr std::string_view suffix = "/events";
-    if (internal && path.size() > prefix.size() + suffix.size() && path.substr(0, prefix.size()) == prefix &&
-        path.substr(path.size() - suffix.size()) == suffix) {
-        m.channel = std::string(path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()));
-        if (method == "POST") {
-            m.id = route_id::channel_events_post;
+    const param_entry* shape = nullptr;
+    for (const auto& e : param_table) {
+        if ((e.internal_only && !internal) || !fits(e, path)) continue;
+        if (shape && (e.prefix != shape->prefix || e.suffix != shape->suffix)) continue;
+        shape = &e;
+        if (method == e.method) {
+            m.id = e.id;
+            m.param = std::string(path.substr(e.prefix.size(), path.size() - e.prefix.size() - e.suffix.size()));
             return m;
         }
-        m.allow = "POST";
-        m.error = model::errors::method_not_allowed(std::string(method), std::string(path), m.allow);
-        return m;
+        m.allow += (m.allow.empty() ? "" : ", ") + std::string(e.method);
     }
-    constexpr std::string_view users = "/v1/users/";
-    constexpr std::string_view disconnect = "/disconnect";
-    if (internal && path.size() > users.size() + disconnect.size() && path.substr(0, users.size()) == users &&
-        path.substr(path.size() - disconnect.size()) == disconnect) {
-        m.user = std::string(path.substr(users.size(), path.size() - users.size() - disconnect.size()));
-        if (method == "POST") {
-            m.id = route_id::user_disconnect;
-            return m;
-        }
-        m.allow = "POST";
+    if (shape) {
         m.error = model::errors::method_not_allowed(std::string(method), std::string(path), m.allow);
         return m;
     }

@@ -11,12 +11,27 @@ namespace herald::sidecar {
 
 enum class listener_kind { public_listener, internal_listener };
 
-enum class route_id { none, sse, ws, healthz, metrics, publish, channel_events_post, user_disconnect, cors_preflight };
+enum class route_id {
+    none,
+    sse,
+    ws,
+    healthz,
+    readyz,
+    metrics,
+    publish,
+    channel_events_post,
+    user_disconnect,
+    channels_list,
+    channel_inspect,
+    channel_events_get,
+    connections,
+    stats,
+    cors_preflight,
+};
 
 struct route_match {
     route_id id = route_id::none;
-    std::string channel;  // for /v1/channels/{ch}/...
-    std::string user;     // for /v1/users/{id}/...
+    std::string param;    // the {channel} of /v1/channels/{channel}/..., the {id} of /v1/users/{id}/...
     model::error error;   // when id == none
     std::string allow;    // for 405
 };

@@ -1,5 +1,6 @@
-// Server: construction order = lifetime order; stop = close acceptors, goodbye to streams,
-// wait for shards to drain (bounded by shutdown_timeout), join.
+// Server: construction order = lifetime order; stop = drain (readyz 503, public acceptor closed,
+// streams told to come back over the drain window), then stop shards (bounded by the shutdown
+// timeout), join.
 #include "sidecar/server.hpp"
 
 #include <boost/asio/post.hpp>
@@ -11,7 +12,7 @@
 namespace herald::sidecar {
 
 server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(std::move(cfg)), log_(std::move(log)) {
-    unsigned threads = cfg_.threads ? cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::size_t threads = cfg_.threads ? cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
     // One coarse sweep per shard drives keepalives, pings and idle timeouts.
     std::int64_t tick = std::min<std::int64_t>({1000, cfg_.sse.keepalive_ms, cfg_.ws.ping_interval_ms});
     shards_ = std::make_unique<shard_pool>(threads, std::max<std::int64_t>(tick, 10));
@@ -26,12 +27,40 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
     node_ = std::make_unique<node::node>(*broker_, *hub_);
     auth_ = make_access_policy(cfg_, clock_);
     metrics_ = std::make_unique<metrics>(shards_->shard_count());
-    services_ = std::unique_ptr<services>(new services{cfg_, *auth_, *node_, *metrics_, *shards_, *log_});
+    services_ = std::make_unique<services>(cfg_, *auth_, *node_, *metrics_, *shards_, *log_);
+}
+
+std::vector<std::string> server::reload(config::config next) {
+    std::lock_guard lock(reload_mutex_);
+    const auto& current = services_->cfg();
+    std::vector<std::string> restart;
+    auto keep = [&](const char* key, auto& field, const auto& running) {
+        if (field != running) restart.emplace_back(key);
+        field = running;
+    };
+    keep("public", next.public_address, current.public_address);
+    keep("internal", next.internal_address, current.internal_address);
+    keep("broker", next.broker, current.broker);
+    keep("threads", next.threads, current.threads);
+    keep("log.format", next.log_format, current.log_format);
+    keep("history.size", next.history.size, current.history.size);
+    keep("history.ttl", next.history.ttl_ms, current.history.ttl_ms);
+    auto policy = make_access_policy(next, clock_);  // throws: nothing has changed yet
+    auto cfg = std::make_unique<const config::config>(std::move(next));
+    services_->swap_in(*cfg, *policy);
+    log_->set_level(spdlog::level::from_str(cfg->log_level));
+    announce_access_policy(*cfg, *policy, *log_);
+    configs_.push_back(std::move(cfg));
+    policies_.push_back(std::move(policy));
+    return restart;
 }
 
 server::~server() {
     stop();
     wait();
+    // After an abort the io_contexts still hold handlers, and with them sessions that reference
+    // the services: destroy them first, while everything they reference is alive.
+    shards_.reset();
 }
 
 void server::start() {
@@ -73,22 +102,35 @@ void server::stop() {
         }
         stop_requested_ = true;
     }
+    // Drain: /readyz answers 503 at once and the public listener stops accepting; streams are told
+    // to come back spread over the drain window; then the internal listener and the requests still
+    // open end too, and the process exits. The watchdog forces it at the shutdown timeout.
     services_->stopping.store(true);
-    log_->info("stopping: closing listeners and ending streams");
+    const auto window = services_->cfg().shutdown.drain_window_ms;
+    const auto timeout = services_->cfg().shutdown.timeout_ms;
+    log_->info("draining: /readyz answers 503, public listener closed, streams end over the next {} ms", window);
     auto pub = public_, in = internal_;
-    asio::post(shards_->at(0).io(), [pub, in] {
-        pub->stop();
-        in->stop();
+    asio::post(shards_->at(0).io(), [pub] { pub->stop(); });
+    shards_->drain(window, [this] {
+        std::lock_guard lock(mutex_);
+        drained_ = true;
+        cv_.notify_all();
     });
-    shards_->stop();
     std::lock_guard lock(mutex_);
-    watchdog_ = std::thread([this] {
-        // Shards end by themselves once their connections have said goodbye; force it after the timeout.
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg_.shutdown_timeout_ms);
+    watchdog_ = std::thread([this, window, timeout, in] {
+        const auto begin = std::chrono::steady_clock::now();
         std::unique_lock lock(mutex_);
-        if (!cv_.wait_until(lock, deadline, [this] { return stopped_; })) {
+        // Until every stream has been told (at most the window, plus a little for busy shards).
+        cv_.wait_until(lock, begin + std::chrono::milliseconds(window + 500), [this] { return drained_ || stopped_; });
+        if (!stopped_) {
             lock.unlock();
-            log_->warn("shutdown timeout of {} ms passed: closing remaining connections", cfg_.shutdown_timeout_ms);
+            asio::post(shards_->at(0).io(), [in] { in->stop(); });
+            shards_->stop();
+            lock.lock();
+        }
+        if (!cv_.wait_until(lock, begin + std::chrono::milliseconds(timeout), [this] { return stopped_; })) {
+            lock.unlock();
+            log_->warn("shutdown timeout of {} ms passed: closing remaining connections", timeout);
             shards_->force_stop();
         }
     });

@@ -1,5 +1,5 @@
 // The composition root of `herald serve`: builds the broker, hub, node, shards and listeners,
-// runs them, and stops cleanly. Services are declared before the shards so that sessions
+// runs them, and stops cleanly. The destructor destroys the shards first, so that sessions
 // (destroyed with the io_contexts) never outlive what they reference.
 // The constructor throws std::runtime_error for a configuration that cannot run (a key file that
 // cannot be read, an internal listener off loopback with no API key); start() throws when a
@@ -12,6 +12,7 @@
 #include <mutex>
 #include <spdlog/logger.h>
 #include <thread>
+#include <vector>
 
 #include "lib/auth/access_policy.hpp"
 #include "lib/broker/broker.hpp"
@@ -36,6 +37,11 @@ public:
     void stop();                  // any thread, idempotent: streams get a goodbye, then threads end
     void abort();                 // any thread: end every connection now (a second signal)
     bool finished();              // wait() has completed
+    // SIGHUP: applies the reloadable settings of `next` (limits, timeouts, auth keys and patterns,
+    // API keys, log level) to new requests and streams without dropping any connection. Returns
+    // the keys that changed but need a restart (they keep their running values). Throws
+    // std::runtime_error, keeping everything as it was, when `next` cannot be applied.
+    std::vector<std::string> reload(config::config next);
     unsigned short public_port() const;
     unsigned short internal_port() const;
     // HOST:PORT as bound (after start()).
@@ -53,11 +59,15 @@ private:
     std::unique_ptr<auth::access_policy> auth_;
     std::unique_ptr<metrics> metrics_;
     std::unique_ptr<services> services_;
+    // Every version SIGHUP installed: sessions may hold references to an older one until exit.
+    std::mutex reload_mutex_;
+    std::vector<std::unique_ptr<const config::config>> configs_;
+    std::vector<std::unique_ptr<auth::access_policy>> policies_;
     std::shared_ptr<listener> public_, internal_;
     std::mutex mutex_;
     std::condition_variable cv_;
     std::thread watchdog_;
-    bool started_ = false, stop_requested_ = false, stopped_ = false;
+    bool started_ = false, stop_requested_ = false, drained_ = false, stopped_ = false;
 };
 
 }  // namespace herald::sidecar

@@ -1,5 +1,5 @@
 // What every session needs from the server: config, access policy, node, metrics, shards, logger.
-// Owned by the server and outliving every session; fields are thread-safe to use.
+// Owned by the server and outliving every session; members are thread-safe to use.
 #pragma once
 
 #include <atomic>
@@ -14,15 +14,33 @@
 
 namespace herald::sidecar {
 
-struct services {
-    const config::config& cfg;
-    const auth::access_policy& auth;
+class services {
+public:
+    services(const config::config& cfg, const auth::access_policy& auth, node::node& node, metrics& stats,
+             shard_pool& shards, spdlog::logger& log)
+        : node(node), stats(stats), shards(shards), log(log), cfg_(&cfg), auth_(&auth) {}
+
+    // The settings and access policy in force. SIGHUP swaps in new ones (the server keeps every
+    // version alive until it exits), so a reference taken here stays valid; take it per use.
+    const config::config& cfg() const { return *cfg_.load(std::memory_order_acquire); }
+    const auth::access_policy& auth() const { return *auth_.load(std::memory_order_acquire); }
+    void swap_in(const config::config& cfg, const auth::access_policy& auth) {
+        cfg_.store(&cfg, std::memory_order_release);
+        auth_.store(&auth, std::memory_order_release);
+    }
+
     node::node& node;
     metrics& stats;
     shard_pool& shards;
     spdlog::logger& log;
     std::atomic<std::uint64_t> next_connection_id{1};
     std::atomic<bool> stopping{false};
+    const std::int64_t started_at_ms = shard::wall_ms();       // for GET /v1/stats
+    const std::int64_t started_steady_ms = shard::now_ms();  // uptime, immune to clock steps
+
+private:
+    std::atomic<const config::config*> cfg_;
+    std::atomic<const auth::access_policy*> auth_;
 };
 
 }  // namespace herald::sidecar

@@ -1,12 +1,14 @@
 // Shard: io_context + connection set + flush list + coarse keepalive sweep.
 #include "sidecar/shard.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <random>
 
 namespace herald::sidecar {
 
 shard::shard(std::size_t index, std::int64_t tick_ms)
-    : index_(index), tick_ms_(tick_ms), work_(asio::make_work_guard(io_)), sweep_timer_(io_) {}
+    : index_(index), tick_ms_(tick_ms), work_(asio::make_work_guard(io_)), sweep_timer_(io_), drain_timer_(io_) {}
 
 void shard::request_flush(std::shared_ptr<connection> c) {
     bool first = to_flush_.empty();
@@ -55,10 +57,49 @@ std::size_t shard::end_user(std::string_view user, const model::disconnect& why)
     return n;
 }
 
+void shard::drain(std::int64_t window_ms, std::function<void()> done) {
+    drain_done_ = std::move(done);
+    if (stopped_) {
+        drain_done_();
+        return;
+    }
+    std::minstd_rand rng(static_cast<unsigned>(now_ms()) * 2654435761u + static_cast<unsigned>(index_));
+    const auto start = now_ms();
+    for (const auto& c : connections_) {
+        if (!c->is_stream()) continue;
+        const auto at = window_ms > 0 ? start + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(window_ms)) : start;
+        drain_queue_.emplace_back(at, c);
+    }
+    std::sort(drain_queue_.begin(), drain_queue_.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    drain_due();
+}
+
+void shard::drain_due() {
+    if (stopped_) return;
+    const auto now = now_ms();
+    while (!drain_queue_.empty() && drain_queue_.back().first <= now) {
+        auto c = drain_queue_.back().second.lock();
+        drain_queue_.pop_back();
+        if (c) c->shutdown();
+    }
+    if (drain_queue_.empty()) {
+        if (drain_done_) std::exchange(drain_done_, nullptr)();
+        return;
+    }
+    // Coarse steps: at most every 20 ms, which spreads thousands of goodbyes well enough.
+    drain_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(drain_queue_.back().first - now, 20)));
+    drain_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) drain_due();
+    });
+}
+
 void shard::stop() {
     if (stopped_) return;
     stopped_ = true;
     sweep_timer_.cancel();
+    drain_timer_.cancel();
+    drain_queue_.clear();
     std::vector<std::shared_ptr<connection>> all(connections_.begin(), connections_.end());
     for (auto& c : all) c->shutdown();
     work_.reset();
@@ -78,6 +119,17 @@ void shard_pool::run() {
         s->start_sweep();
         threads_.emplace_back([&io = s->io()] { io.run(); });
     }
+}
+
+void shard_pool::drain(std::int64_t window_ms, std::function<void()> done) {
+    auto remaining = std::make_shared<std::atomic<std::size_t>>(shards_.size());
+    auto all_done = std::make_shared<std::function<void()>>(std::move(done));
+    for (auto& s : shards_)
+        asio::post(s->io(), [sh = s.get(), window_ms, remaining, all_done] {
+            sh->drain(window_ms, [remaining, all_done] {
+                if (remaining->fetch_sub(1) == 1) (*all_done)();
+            });
+        });
 }
 
 void shard_pool::stop() {

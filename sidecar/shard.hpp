@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -31,6 +32,11 @@ public:
     void add(std::shared_ptr<connection> c) { connections_.insert(std::move(c)); }
     void remove(const std::shared_ptr<connection>& c) { connections_.erase(c); }
     std::size_t connection_count() const { return connections_.size(); }
+    // Calls f(const connection&) for each connection, for inspection; f must not add or remove any.
+    template <class F>
+    void for_each_connection(F&& f) const {
+        for (const auto& c : connections_) f(static_cast<const connection&>(*c));
+    }
     // Asks for c->flush() at the end of the current batch of work on this shard.
     void request_flush(std::shared_ptr<connection> c);
 
@@ -49,11 +55,16 @@ public:
         if (read_buffer_.empty()) read_buffer_.resize(64 * 1024);
         return read_buffer_;
     }
+    // Shard thread: ends the streams held now one by one, each at a random moment within
+    // window_ms (jitter, so clients do not all reconnect at once). Requests are left to stop().
+    // `done` runs (on this thread) once every stream has been told.
+    void drain(std::int64_t window_ms, std::function<void()> done);
     void stop();  // shard thread: shut connections down, stop the sweep, release the work guard
 
 private:
     void sweep();
     void flush_all();
+    void drain_due();
 
     std::size_t index_;
     std::int64_t tick_ms_;
@@ -66,6 +77,9 @@ private:
     std::int64_t coarse_now_ = now_ms();
     std::int64_t coarse_wall_ = wall_ms();
     std::vector<char> read_buffer_;
+    asio::steady_timer drain_timer_;
+    std::vector<std::pair<std::int64_t, std::weak_ptr<connection>>> drain_queue_;  // by deadline, latest first
+    std::function<void()> drain_done_;
 };
 
 class shard_pool final : public channels::shard_executor {
@@ -78,6 +92,9 @@ public:
     shard& next();
 
     void run();       // starts one thread per shard and returns
+    // Asks every shard to drain its streams (any thread); `done` runs once all shards have told
+    // every stream (on the last shard's thread).
+    void drain(std::int64_t window_ms, std::function<void()> done);
     void stop();      // asks every shard to stop (any thread)
     void force_stop();
     void join();

@@ -32,8 +32,8 @@ sse_session::sse_session(services& svc, shard& home, asio::ip::tcp::socket socke
       socket_(std::move(socket)),
       id_(id),
       params_(std::move(params)),
-      outbox_(svc.cfg.limits.outbox_bytes),
-      expiry_(params_.exp_ms, svc.cfg.auth.expiring_notice_ms) {
+      outbox_(svc.cfg().limits.outbox_bytes),
+      expiry_(params_.exp_ms, svc.cfg().auth.expiring_notice_ms) {
     svc_.stats.sse_streams_open.fetch_add(1, std::memory_order_relaxed);
     svc_.stats.sse_streams_total.fetch_add(1, std::memory_order_relaxed);
 }
@@ -58,7 +58,7 @@ void sse_session::start() {
     }
     head.append("\r\n");
     head.append(protocol::sse_comment("herald stream open"));
-    head.append(protocol::sse_retry(svc_.cfg.sse.retry_ms));
+    head.append(protocol::sse_retry(static_cast<unsigned>(svc_.cfg().sse.retry_ms)));
     push(make_frame(std::move(head)));
     request_flush();
     wait_readable();
@@ -284,14 +284,14 @@ void sse_session::tick(std::int64_t now_ms) {
             break;
     }
     if (replaying_) return;
-    if (now_ms - last_write_ms_ >= svc_.cfg.sse.keepalive_ms && outbox_.empty()) {
+    if (now_ms - last_write_ms_ >= svc_.cfg().sse.keepalive_ms && outbox_.empty()) {
         push(keepalive_frame());
         request_flush();
     }
 }
 
 void sse_session::shutdown() {
-    if (closed_) return;
+    if (closed_ || goodbye_) return;  // a goodbye in flight ends the stream once written
     if (closing_ || replaying_) {
         finish("server stopping");
         return;
@@ -314,7 +314,7 @@ void sse_session::goodbye(const model::disconnect& d) {
     std::string data = "{\"code\":" + std::to_string(d.code) + ",\"name\":\"" + std::string(d.name) + "\",\"reason\":\"" +
                        std::string(d.reason) + "\",\"reconnect\":" + (d.reconnect ? "true" : "false") +
                        ",\"cursor\":" + protocol::json_quote(current_cursor()) + "}";
-    std::string bye = protocol::sse_retry(svc_.cfg.sse.retry_ms);
+    std::string bye = protocol::sse_retry(static_cast<unsigned>(svc_.cfg().sse.retry_ms));
     bye.append(protocol::sse_control_event("herald.disconnect", data));
     bool ok = push(make_frame(std::move(bye)));
     closing_ = true;
@@ -359,6 +359,17 @@ void sse_session::finish(std::string_view why) {
     held_.clear();
     svc_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
     home_.remove(shared_from_this());
+}
+
+std::optional<connection_description> sse_session::describe() const {
+    connection_description d;
+    d.id = id_;
+    d.transport = "sse";
+    if (!params_.user.empty()) d.user = params_.user;
+    d.channels = params_.channels;
+    d.origin = params_.origin;
+    d.outbox_bytes = outbox_.total_bytes();
+    return d;
 }
 
 }  // namespace herald::sidecar

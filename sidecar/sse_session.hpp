@@ -26,6 +26,7 @@ struct sse_params {
     std::string allow_origin;  // value for Access-Control-Allow-Origin, empty for none
     std::string user;          // the token's sub (its user: channel is among `channels`), or empty
     std::optional<std::int64_t> exp_ms;  // the token's exp: the stream ends then
+    connection_origin origin;            // peer, listener and start time, for GET /v1/connections
 };
 
 class sse_session final : public connection,
@@ -42,6 +43,8 @@ public:
     void shutdown() override;
     void flush() override;
     bool end_for_user(std::string_view user, const model::disconnect& why) override;
+    bool is_stream() const override { return true; }
+    std::optional<connection_description> describe() const override;
 
 private:
     void on_history(std::size_t index, model::result<broker::channel_history> h);

@@ -43,8 +43,9 @@ ws_session::ws_session(services& svc, shard& home, asio::ip::tcp::socket socket,
       socket_(std::move(socket)),
       id_(id),
       params_(std::move(params)),
-      parser_(svc.cfg.ws.max_message_bytes),
-      outbox_(svc.cfg.limits.outbox_bytes) {
+      parser_(svc.cfg().ws.max_message_bytes),
+      outbox_(svc.cfg().limits.outbox_bytes) {
+    origin_ = params_.origin;
     svc_.stats.ws_open.fetch_add(1, std::memory_order_relaxed);
     svc_.stats.ws_total.fetch_add(1, std::memory_order_relaxed);
 }
@@ -76,7 +77,7 @@ void ws_session::start() {
     auto early = std::move(params_.initial_bytes);
     who_ = std::move(params_.who);
     params_ = {};
-    expiry_ = auth::expiry_watch(who_.exp_ms, svc_.cfg.auth.expiring_notice_ms);
+    expiry_ = auth::expiry_watch(who_.exp_ms, svc_.cfg().auth.expiring_notice_ms);
     const auto personal = who_.personal_channel();
     const bool personal_in_query = !personal.empty() && std::find(channels.begin(), channels.end(), personal) != channels.end();
     if (!channels.empty()) subscribe(std::move(channels), std::move(since), "");
@@ -103,9 +104,9 @@ void ws_session::subscribe(std::vector<std::string> channels, node::since_spec s
     // An explicit subscribe (say, resuming with since) takes over the automatic user: subscription.
     for (const auto& c : channels)
         if (auto* s = find(c); s && s->automatic) drop(c);
-    if (subs_.size() + channels.size() > svc_.cfg.limits.max_channels_per_connection) {
+    if (subs_.size() + channels.size() > svc_.cfg().limits.max_channels_per_connection) {
         send_text(protocol::ws_error_json(
-            id, model::errors::too_many_channels(subs_.size() + channels.size(), svc_.cfg.limits.max_channels_per_connection)));
+            id, model::errors::too_many_channels(subs_.size() + channels.size(), svc_.cfg().limits.max_channels_per_connection)));
         return;
     }
     for (const auto& c : channels)
@@ -350,7 +351,7 @@ void ws_session::tick(std::int64_t now_ms) {
         case auth::expiry_watch::step::none:
             break;
     }
-    const auto interval = svc_.cfg.ws.ping_interval_ms;
+    const auto interval = svc_.cfg().ws.ping_interval_ms;
     if (now_ms - last_read_ms_ >= 2 * interval) {
         close_with(model::disconnects::idle_timeout);
         return;
@@ -363,11 +364,7 @@ void ws_session::tick(std::int64_t now_ms) {
 }
 
 void ws_session::shutdown() {
-    if (closed_) return;
-    if (closing_) {
-        finish("server stopping");
-        return;
-    }
+    if (closed_ || closing_) return;  // a close frame in flight ends the connection once written
     close_with(model::disconnects::shutdown);
 }
 
@@ -482,7 +479,7 @@ void ws_session::on_text(const std::string& text) {
                     since.any_epoch = true;
                 }
             }
-            if (auto e = svc_.auth.may_subscribe(who_, cmd.channel)) {
+            if (auto e = svc_.auth().may_subscribe(who_, cmd.channel)) {
                 svc_.stats.count_auth_refusal(e->code);
                 svc_.log.info("ws conn={} subscribe refused: {}: {}", id_, e->code, e->message);
                 send_text(protocol::ws_error_json(cmd.id, *e));
@@ -500,7 +497,7 @@ void ws_session::refresh(const std::string& token, const std::string& id) {
                                                "refresh is for subscriber tokens on the public listener"}));
         return;
     }
-    auto who = svc_.auth.authenticate(token);
+    auto who = svc_.auth().authenticate(token);
     if (!who) {
         svc_.stats.count_auth_refusal(who.err().code);
         svc_.log.info("ws conn={} refresh refused: {}: {}", id_, who.err().code, who.err().message);
@@ -519,7 +516,7 @@ void ws_session::refresh(const std::string& token, const std::string& id) {
     // Subscriptions the new token no longer grants end now: a refresh never widens past the token.
     std::vector<std::string> revoked;
     for (const auto& s : subs_)
-        if (svc_.auth.may_subscribe(who_, s.channel)) revoked.push_back(s.channel);
+        if (svc_.auth().may_subscribe(who_, s.channel)) revoked.push_back(s.channel);
     for (const auto& c : revoked) {
         drop(c);
         send_text(protocol::ws_reply_json("unsubscribed", "", ",\"channel\":" + protocol::json_quote(c) + ",\"reason\":\"forbidden\""));
@@ -551,6 +548,18 @@ void ws_session::finish(std::string_view why) {
     socket_.close(ec);
     svc_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
     home_.remove(shared_from_this());
+}
+
+std::optional<connection_description> ws_session::describe() const {
+    connection_description d;
+    d.id = id_;
+    d.transport = "ws";
+    d.user = who_.sub;
+    for (const auto& s : subs_) d.channels.push_back(s.channel);
+    std::sort(d.channels.begin(), d.channels.end());
+    d.origin = origin_;
+    d.outbox_bytes = outbox_.total_bytes();
+    return d;
 }
 
 }  // namespace herald::sidecar

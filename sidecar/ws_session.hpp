@@ -34,6 +34,7 @@ struct ws_params {
         std::string reason;
     };
     std::optional<refusal_t> refusal;  // auth refused: close with this right after the upgrade
+    connection_origin origin;          // peer, listener and start time, for GET /v1/connections
 };
 
 class ws_session final : public connection,
@@ -50,6 +51,8 @@ public:
     void shutdown() override;
     void flush() override;
     bool end_for_user(std::string_view user, const model::disconnect& why) override;
+    bool is_stream() const override { return true; }
+    std::optional<connection_description> describe() const override;
 
 private:
     struct subscription {
@@ -102,6 +105,7 @@ private:
     std::vector<asio::const_buffer> buffers_;
     std::vector<subscription> subs_;
     auth::identity who_;
+    connection_origin origin_;
     auth::expiry_watch expiry_;
     std::uint64_t next_generation_ = 1;
     std::int64_t last_read_ms_ = 0;

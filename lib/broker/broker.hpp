@@ -35,6 +35,18 @@ struct channel_history {
     std::vector<model::event_ptr> events;
 };
 
+// What the inspect API shows of one channel's stream.
+struct channel_info {
+    std::string channel;
+    std::string epoch;
+    std::uint64_t last_offset = 0;       // the newest offset assigned
+    std::uint64_t first_available = 0;   // the oldest offset history holds (last_offset + 1 if none)
+    std::size_t history_size = 0;        // events history holds now
+    std::uint64_t publishes = 0;         // events published to it since the broker started (repeats of an
+                                         // idempotency key not counted)
+    std::int64_t last_published_at = 0;  // ms since the Unix epoch of the newest event; 0 if none
+};
+
 struct broker_stats {
     std::size_t channels = 0;
     std::size_t history_events = 0;
@@ -44,6 +56,8 @@ class broker {
 public:
     using publish_callback = std::function<void(model::result<model::publish_result>)>;
     using read_callback = std::function<void(model::result<channel_history>)>;
+    using info_callback = std::function<void(model::result<std::optional<channel_info>>)>;
+    using list_callback = std::function<void(model::result<std::vector<channel_info>>)>;
 
     virtual ~broker() = default;
     // Set once before the first publish; the handler outlives the broker's use of it.
@@ -52,6 +66,12 @@ public:
     // after == nullopt: position only, no events; otherwise events with offset > after (≤ limit).
     virtual void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
                       read_callback done) = 0;
+    // The channel's stream state; nullopt when the broker holds none (never published to).
+    virtual void info(const std::string& channel, info_callback done) = 0;
+    // Channels the broker holds whose names start with `prefix` and sort after `after` (byte order;
+    // "" for the first page): the first `limit` of them, in name order.
+    virtual void list_channels(const std::string& prefix, const std::string& after, std::size_t limit,
+                               list_callback done) = 0;
     virtual broker_stats stats() const = 0;
     virtual std::string kind() const = 0;
 };

@@ -1,6 +1,7 @@
 // Memory broker: per-channel lock held across assign → append → on_event so order is kept.
 #include "lib/broker/memory_broker.hpp"
 
+#include <algorithm>
 #include <random>
 
 namespace herald::broker {
@@ -10,6 +11,7 @@ struct memory_broker::channel_state {
     std::mutex mutex;
     history::history_ring history;
     std::uint64_t last_offset = 0;
+    std::int64_t last_published_at = 0;
     struct remembered {
         model::publish_result result;
         std::int64_t expires_at;
@@ -84,6 +86,7 @@ void memory_broker::publish(model::publish_request req, publish_callback done) {
         ev->data = std::move(req.data);
         ev->kind = req.kind;
         ev->published_at = now;
+        ch->last_published_at = now;
         ch->history.evict_expired(now);
         ch->history.append(ev);
         result.channel = ev->channel;
@@ -124,6 +127,55 @@ void memory_broker::read(const std::string& channel, std::optional<std::uint64_t
         if (after) h.events = ch->history.since(*after, limit);
     }
     done(std::move(h));
+}
+
+channel_info memory_broker::describe(const std::string& name, channel_state& ch) const {
+    channel_info info;
+    info.channel = name;
+    info.epoch = epoch_;
+    std::lock_guard lock(ch.mutex);
+    ch.history.evict_expired(clock_.now_ms());
+    info.last_offset = ch.last_offset;
+    info.first_available = ch.history.empty() ? ch.last_offset + 1 : ch.history.first_offset();
+    info.history_size = ch.history.size();
+    info.publishes = ch.last_offset;  // one offset per event since this broker (and its epoch) started
+    info.last_published_at = ch.last_published_at;
+    return info;
+}
+
+void memory_broker::info(const std::string& channel, info_callback done) {
+    channel_state* ch = find(channel);
+    if (!ch) {
+        done(std::optional<channel_info>());
+        return;
+    }
+    done(std::optional<channel_info>(describe(channel, *ch)));
+}
+
+void memory_broker::list_channels(const std::string& prefix, const std::string& after, std::size_t limit,
+                                  list_callback done) {
+    // An unordered map: one pass keeps the `limit` smallest names after the cursor (a max-heap).
+    std::vector<std::pair<std::string, channel_state*>> page;
+    if (limit > 0) {
+        auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+        std::shared_lock lock(map_mutex_);
+        for (const auto& [name, ch] : channels_) {
+            if (name.compare(0, prefix.size(), prefix) != 0 || name <= after) continue;
+            if (page.size() == limit) {
+                if (name >= page.front().first) continue;
+                std::pop_heap(page.begin(), page.end(), by_name);
+                page.pop_back();
+            }
+            page.emplace_back(name, ch.get());
+            std::push_heap(page.begin(), page.end(), by_name);
+        }
+        std::sort_heap(page.begin(), page.end(), by_name);
+    }
+    // Channel states are never freed while the broker lives, so they can be read after the map lock.
+    std::vector<channel_info> out;
+    out.reserve(page.size());
+    for (auto& [name, ch] : page) out.push_back(describe(name, *ch));
+    done(std::move(out));
 }
 
 broker_stats memory_broker::stats() const {

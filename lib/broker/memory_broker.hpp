@@ -33,6 +33,9 @@ public:
     void publish(model::publish_request req, publish_callback done) override;
     void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
               read_callback done) override;
+    void info(const std::string& channel, info_callback done) override;
+    void list_channels(const std::string& prefix, const std::string& after, std::size_t limit,
+                       list_callback done) override;
     broker_stats stats() const override;
     std::string kind() const override { return "memory"; }
     const std::string& epoch() const { return epoch_; }
@@ -41,6 +44,7 @@ private:
     struct channel_state;
     channel_state* find(const std::string& channel) const;
     channel_state* find_or_create(const std::string& channel);
+    channel_info describe(const std::string& name, channel_state& ch) const;  // takes ch's lock
 
     const util::clock& clock_;
     memory_broker_options opts_;

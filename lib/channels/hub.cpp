@@ -90,6 +90,33 @@ std::size_t hub::subscribers(const std::string& channel) const {
     return it == counts_.end() ? 0 : it->second.total;
 }
 
+std::vector<std::pair<std::string, std::size_t>> hub::channels(const std::string& prefix, const std::string& after,
+                                                               std::size_t limit) const {
+    std::vector<std::pair<std::string, std::size_t>> page;
+    if (limit == 0) return page;
+    auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+    std::lock_guard lock(counts_mutex_);
+    for (const auto& [name, c] : counts_) {
+        if (name.compare(0, prefix.size(), prefix) != 0 || name <= after) continue;
+        if (page.size() == limit) {
+            if (name >= page.front().first) continue;
+            std::pop_heap(page.begin(), page.end(), by_name);
+            page.pop_back();
+        }
+        page.emplace_back(name, c.total);
+        std::push_heap(page.begin(), page.end(), by_name);
+    }
+    std::sort_heap(page.begin(), page.end(), by_name);
+    return page;
+}
+
+const std::vector<subscriber*>& hub::local_subscribers(std::size_t shard, const std::string& channel) const {
+    static const std::vector<subscriber*> none;
+    const auto& local = shards_[shard];
+    auto it = local.find(channel);
+    return it == local.end() ? none : it->second;
+}
+
 std::size_t hub::channel_count() const {
     std::lock_guard lock(counts_mutex_);
     return counts_.size();

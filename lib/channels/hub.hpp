@@ -32,6 +32,12 @@ public:
     std::size_t broadcast(const model::event_ptr& ev);
 
     std::size_t subscribers(const std::string& channel) const;
+    // Channels with local subscribers whose names start with `prefix` and sort after `after` (byte
+    // order): the first `limit`, in name order, with their subscriber counts. Any thread.
+    std::vector<std::pair<std::string, std::size_t>> channels(const std::string& prefix, const std::string& after,
+                                                              std::size_t limit) const;
+    // On `shard`'s thread: that shard's subscribers of `channel` (empty when none).
+    const std::vector<subscriber*>& local_subscribers(std::size_t shard, const std::string& channel) const;
     std::size_t channel_count() const;
     std::size_t subscription_count() const { return subscriptions_.load(std::memory_order_relaxed); }
 

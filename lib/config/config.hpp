@@ -1,5 +1,6 @@
 // Configuration values with their defaults: what `herald serve` runs with.
-// Plain structs, no I/O; flags and HERALD_* variables are applied by cmd/serve.
+// Plain structs, no I/O. Every field a user can set is described once in lib/config/options
+// (its JSON key, flag, environment variable, type, range and meaning).
 #pragma once
 
 #include <cstddef>
@@ -21,7 +22,7 @@ struct limits_config {
 
 struct sse_config {
     std::int64_t keepalive_ms = 15000;
-    unsigned retry_ms = 2000;
+    std::int64_t retry_ms = 2000;
 };
 
 struct ws_config {
@@ -46,13 +47,19 @@ struct auth_config {
     std::int64_t expiring_notice_ms = 60000;        // herald.auth_expiring this long before exp
 };
 
+struct shutdown_config {
+    std::int64_t drain_window_ms = 5000;  // streams are ended spread over this window, with jitter
+    std::int64_t timeout_ms = 15000;      // then whatever is left is closed and the process exits
+};
+
 struct config {
     std::string public_address = "0.0.0.0:8080";
     std::string internal_address = "127.0.0.1:8081";
     std::string broker = "memory";
     std::string log_level = "info";
-    unsigned threads = 0;  // 0: one per hardware thread
-    std::int64_t shutdown_timeout_ms = 5000;
+    std::string log_format = "text";  // text or json (one JSON object per line)
+    std::size_t threads = 0;          // 0: one per hardware thread
+    shutdown_config shutdown;
     limits_config limits;
     sse_config sse;
     ws_config ws;

@@ -54,15 +54,20 @@ void walk(CLI::App* app, const std::string& prefix, std::vector<cli_command>& cm
     }
 }
 
-std::vector<cli_command> walk_cli() {
+// The CLI as the binary builds it, with streams nobody reads.
+struct built_cli {
     std::istringstream in;
     std::ostringstream out, err;
     context ctx{in, out, err};
     CLI::App app{"", "herald"};
     std::vector<std::pair<CLI::App*, runner>> runners;
-    build_cli(app, ctx, runners);
+    built_cli() { build_cli(app, ctx, runners); }
+};
+
+std::vector<cli_command> walk_cli() {
+    built_cli cli;
     std::vector<cli_command> cmds;
-    walk(&app, "", cmds);
+    walk(&cli.app, "", cmds);
     return cmds;
 }
 
@@ -91,12 +96,8 @@ std::string man_section(const std::string& man, const std::string& name) {
 }
 
 TEST(CliDocs, CommandsHaveHelpWithExamples) {
-    std::istringstream in;
-    std::ostringstream out, err;
-    context ctx{in, out, err};
-    CLI::App app{"", "herald"};
-    std::vector<std::pair<CLI::App*, runner>> runners;
-    build_cli(app, ctx, runners);
+    built_cli cli;
+    auto& app = cli.app;
     EXPECT_NE(app.help().find("Examples:"), std::string::npos);
     for (auto* sub : app.get_subcommands({})) {
         EXPECT_NE(sub->help().find("Examples:"), std::string::npos) << "herald " << sub->get_name() << " --help";

@@ -381,21 +381,8 @@ TEST(CliPublishNdjson, UnreachableServerExits1NamingTheUrl) {
 // ---------------------------------------------------------------------------------------------
 // serve
 
-// Parses "http://HOST:PORT/v1/publish" out of serve's start-up hints.
-unsigned short internal_port_from_log(const std::string& log) {
-    std::smatch m;
-    if (!std::regex_search(log, m, std::regex("publish: curl .* http://127\\.0\\.0\\.1:(\\d+)/v1/publish"))) return 0;
-    return static_cast<unsigned short>(std::stoul(m[1]));
-}
-
-unsigned short public_port_from_log(const std::string& log) {
-    std::smatch m;
-    if (!std::regex_search(log, m, std::regex("subscribe: curl -N 'http://127\\.0\\.0\\.1:(\\d+)/v1/sse"))) return 0;
-    return static_cast<unsigned short>(std::stoul(m[1]));
-}
-
 TEST(CliServe, PortZeroServesOnTheBoundPortsItReports) {
-    process serve({"serve", "--public", "127.0.0.1:0", "--internal", "127.0.0.1:0", "--threads", "1"});
+    process serve({"serve", "--public", "127.0.0.1:0", "--internal", "127.0.0.1:0", "--threads", "1", "--drain-window", "0"});
     ASSERT_TRUE(serve.wait_err("subscribe: curl")) << serve.err();
     auto internal = internal_port_from_log(serve.err());
     auto pub = public_port_from_log(serve.err());
@@ -415,7 +402,8 @@ TEST(CliServe, PortZeroServesOnTheBoundPortsItReports) {
 
 TEST(CliServe, SignalStopsCleanlyTellingStreamsWhereToResume) {
     for (int sig : {SIGTERM, SIGINT}) {
-        process serve({"serve", "--public", "127.0.0.1:0", "--internal", "127.0.0.1:0", "--threads", "1"});
+        process serve({"serve", "--public", "127.0.0.1:0", "--internal", "127.0.0.1:0", "--threads", "1",
+                       "--drain-window", "300"});
         ASSERT_TRUE(serve.wait_err("subscribe: curl")) << serve.err();
         auto pub = public_port_from_log(serve.err());
         ASSERT_NE(pub, 0) << serve.err();
@@ -470,9 +458,9 @@ TEST(CliServe, TakesListenAddressesFromTheEnvironment) {
 
 TEST(CliServe, MalformedAddressExitsNonZeroNamingIt) {
     auto r = run_herald({"serve", "--public", "nonsense", "--internal", "127.0.0.1:0"}, {}, {}, quick);
-    EXPECT_NE(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
     EXPECT_FALSE(r.timed_out);
-    EXPECT_NE(r.err.find("'nonsense'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--public: public: got nonsense: expected HOST:PORT"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // server, and a failure description with both streams. Test thread only.
 #pragma once
 
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,20 @@ inline std::vector<std::string> datas(const sse_client& s) {
     std::vector<std::string> out;
     for (const auto& e : s.events()) out.push_back(e.data);
     return out;
+}
+
+// Ports out of serve's start-up hints ("publish: curl ... http://127.0.0.1:PORT/v1/publish",
+// "subscribe: curl -N 'http://127.0.0.1:PORT/v1/sse..."); 0 when absent.
+inline unsigned short internal_port_from_log(const std::string& log) {
+    std::smatch m;
+    if (!std::regex_search(log, m, std::regex("publish: curl .* http://127\\.0\\.0\\.1:(\\d+)/v1/publish"))) return 0;
+    return static_cast<unsigned short>(std::stoul(m[1]));
+}
+
+inline unsigned short public_port_from_log(const std::string& log) {
+    std::smatch m;
+    if (!std::regex_search(log, m, std::regex("subscribe: curl -N 'http://127\\.0\\.0\\.1:(\\d+)/v1/sse"))) return 0;
+    return static_cast<unsigned short>(std::stoul(m[1]));
 }
 
 inline std::string describe(const process_result& r) {

@@ -16,7 +16,8 @@ config::config test_config() {
     cfg.internal_address = "127.0.0.1:0";
     cfg.threads = 2;
     cfg.log_level = "off";
-    cfg.shutdown_timeout_ms = 3000;
+    cfg.shutdown.drain_window_ms = 0;  // streams end at once: tests that stop a server want it now
+    cfg.shutdown.timeout_ms = 3000;
     return cfg;
 }
 

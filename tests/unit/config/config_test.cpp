@@ -38,7 +38,7 @@ TEST(Config, StreamsAndHistoryMatchTheDocumentedDefaults) {
     EXPECT_GT(c.history.idempotency_window_ms, 0);
     EXPECT_GT(c.ws.ping_interval_ms, 0);
     EXPECT_EQ(c.ws.max_message_bytes, 65536u);
-    EXPECT_GT(c.shutdown_timeout_ms, 0);
+    EXPECT_GT(c.shutdown.timeout_ms, c.shutdown.drain_window_ms);
 }
 
 }  // namespace
