@@ -15,6 +15,7 @@ complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l vers
 
 complete -c herald -n "__fish_seen_subcommand_from serve" -l config -r -F -d 'JSON config file'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l broker -r -a 'memory' -d 'Where channels live'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l metrics-top-channels -r -d 'Busiest channels with per-channel metrics'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l log-format -r -a 'text json' -d 'Log line format'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l sse-retry -r -d 'Retry hint for EventSource (ms)'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l max-header-bytes -r -d 'Largest request headers'

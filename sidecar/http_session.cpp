@@ -177,9 +177,14 @@ void http_session::handle(request& req) {
         case route_id::metrics: {
             response res{http::status::ok, req.version()};
             res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-            auto bs = svc_.node.broker().stats();
-            res.body() = svc_.stats.render(svc_.node.hub().channel_count(), svc_.node.hub().subscription_count(),
-                                           bs.history_events);
+            metrics::gauges g;
+            g.channels = svc_.node.hub().channel_count();
+            g.subscriptions = svc_.node.hub().subscription_count();
+            g.history_events = svc_.node.broker().stats().history_events;
+            g.broker_kind = svc_.node.broker().kind();
+            g.draining = svc_.stopping.load();
+            g.busiest = svc_.node.hub().busiest(svc_.cfg().metrics_top_channels);
+            res.body() = svc_.stats.render(g);
             res.keep_alive(req.keep_alive());
             reply(std::move(res));
             return;

@@ -52,7 +52,7 @@ void metrics::count_auth_refusal(const std::string& code) {
         }
 }
 
-std::string metrics::render(std::size_t channels, std::size_t subscriptions, std::size_t history_events) const {
+std::string metrics::render(const gauges& g) const {
     std::string out;
     double deliveries = 0, bytes_out = 0;
     for (std::size_t i = 0; i < shard_count; ++i) {
@@ -100,10 +100,19 @@ std::string metrics::render(std::size_t channels, std::size_t subscriptions, std
                       static_cast<unsigned long long>(auth_refusals[i].load(std::memory_order_relaxed)));
         out.append(line);
     }
-    emit(out, "herald_channels", "gauge", "Channels with local subscribers.", static_cast<double>(channels));
+    emit(out, "herald_channels", "gauge", "Channels with local subscribers.", static_cast<double>(g.channels));
     emit(out, "herald_subscriptions", "gauge", "Channel subscriptions held by local connections.",
-         static_cast<double>(subscriptions));
-    emit(out, "herald_history_events", "gauge", "Events held in history.", static_cast<double>(history_events));
+         static_cast<double>(g.subscriptions));
+    emit(out, "herald_history_events", "gauge", "Events held in history.", static_cast<double>(g.history_events));
+    out.append("# HELP herald_broker_up Whether the broker answers (1) or not (0).\n# TYPE herald_broker_up gauge\n");
+    out.append("herald_broker_up{broker=\"").append(g.broker_kind).append("\"} ").append(g.broker_up ? "1" : "0").append("\n");
+    emit(out, "herald_draining", "gauge", "1 while the server drains after SIGTERM (/readyz answers 503).",
+         g.draining ? 1 : 0);
+    // Per-channel figures for the busiest channels only, so label cardinality stays bounded.
+    out.append("# HELP herald_channel_subscribers Local subscribers of the busiest channels (--metrics-top-channels).\n");
+    out.append("# TYPE herald_channel_subscribers gauge\n");
+    for (const auto& [name, n] : g.busiest)
+        out.append("herald_channel_subscribers{channel=\"").append(name).append("\"} ").append(std::to_string(n)).append("\n");
     return out;
 }
 

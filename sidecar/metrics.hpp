@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace herald::sidecar {
 
@@ -67,8 +69,16 @@ struct metrics {
     counter auth_refusals[auth_reason_count] = {};
     void count_auth_refusal(const std::string& code);
 
-    // Prometheus text exposition; gauges from the Hub and broker are passed in.
-    std::string render(std::size_t channels, std::size_t subscriptions, std::size_t history_events) const;
+    // Figures owned by others (Hub, broker, server), read at scrape time.
+    struct gauges {
+        std::size_t channels = 0, subscriptions = 0, history_events = 0;
+        std::string broker_kind;
+        bool broker_up = true;
+        bool draining = false;
+        std::vector<std::pair<std::string, std::size_t>> busiest;  // top-N channels by subscribers
+    };
+    // Prometheus text exposition.
+    std::string render(const gauges& g) const;
 };
 
 }  // namespace herald::sidecar

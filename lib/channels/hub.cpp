@@ -110,6 +110,26 @@ std::vector<std::pair<std::string, std::size_t>> hub::channels(const std::string
     return page;
 }
 
+std::vector<std::pair<std::string, std::size_t>> hub::busiest(std::size_t n) const {
+    std::vector<std::pair<std::string, std::size_t>> top;
+    if (n == 0) return top;
+    // "a before b" when a has more subscribers (or as many and a smaller name): a min-heap of n.
+    auto before = [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; };
+    std::lock_guard lock(counts_mutex_);
+    for (const auto& [name, c] : counts_) {
+        std::pair<std::string, std::size_t> entry{name, c.total};
+        if (top.size() == n) {
+            if (!before(entry, top.front())) continue;
+            std::pop_heap(top.begin(), top.end(), before);
+            top.pop_back();
+        }
+        top.push_back(std::move(entry));
+        std::push_heap(top.begin(), top.end(), before);
+    }
+    std::sort_heap(top.begin(), top.end(), before);
+    return top;
+}
+
 const std::vector<subscriber*>& hub::local_subscribers(std::size_t shard, const std::string& channel) const {
     static const std::vector<subscriber*> none;
     const auto& local = shards_[shard];

@@ -59,6 +59,7 @@ struct config {
     std::string log_level = "info";
     std::string log_format = "text";  // text or json (one JSON object per line)
     std::size_t threads = 0;          // 0: one per hardware thread
+    std::size_t metrics_top_channels = 10;  // channels with per-channel figures in /metrics
     shutdown_config shutdown;
     limits_config limits;
     sse_config sse;

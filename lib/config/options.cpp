@@ -33,6 +33,10 @@ const std::vector<option_spec> table = {
     {"log.format", "log-format", "HERALD_LOG_FORMAT", value_kind::choice,
      "Log lines as text, or one JSON object per line for log shippers.", "text json", 0, 0, false, false,
      HERALD_FIELD(log_format)},
+    {"metrics.top_channels", "metrics-top-channels", "HERALD_METRICS_TOP_CHANNELS", value_kind::count,
+     "How many of the busiest channels (by subscribers) get per-channel figures in /metrics; bounds label "
+     "cardinality.",
+     {}, 0, 1000, false, true, HERALD_FIELD(metrics_top_channels)},
     {"history.size", "history-size", "HERALD_HISTORY_SIZE", value_kind::count,
      "Events kept per channel for resume.", {}, 1, 100000, false, false, HERALD_FIELD(history.size)},
     {"history.ttl", "history-ttl", "HERALD_HISTORY_TTL", value_kind::millis,

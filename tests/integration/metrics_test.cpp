@@ -101,6 +101,28 @@ TEST(Metrics, ParseAsPrometheusTextAndFollowTraffic) {
         }
     EXPECT_EQ(last, 3);
     EXPECT_EQ(e.get("herald_auth_refusals_total", "reason=\"token_required\""), 0);
+    EXPECT_EQ(e.get("herald_broker_up", "broker=\"memory\""), 1);
+    EXPECT_EQ(e.get("herald_draining"), 0);
+    EXPECT_EQ(e.get("herald_channel_subscribers", "channel=\"news\""), 3);
+    EXPECT_EQ(e.get("herald_channel_subscribers", "channel=\"prices\""), 1);
+}
+
+TEST(Metrics, PerChannelFiguresOnlyForTheBusiestChannels) {
+    auto cfg = test_config();
+    cfg.metrics_top_channels = 3;
+    test_server srv(cfg);
+    std::vector<std::unique_ptr<sse_client>> subs;
+    // Channel cN gets N subscribers: c5, c4 and c3 are the busiest three.
+    for (int n = 1; n <= 5; ++n)
+        for (int i = 0; i < n; ++i)
+            subs.push_back(std::make_unique<sse_client>(srv.public_port(), sse_target({"c" + std::to_string(n)})));
+    ASSERT_TRUE(srv.wait_metric("herald_subscriptions", [](double v) { return v >= 15; }));
+    auto e = scrape(srv);
+    std::map<std::string, double> per_channel;
+    for (const auto& s : e.samples)
+        if (s.name == "herald_channel_subscribers") per_channel[s.labels] = s.value;
+    EXPECT_EQ(per_channel, (std::map<std::string, double>{
+                               {"channel=\"c3\"", 3}, {"channel=\"c4\"", 4}, {"channel=\"c5\"", 5}}));
 }
 
 }  // namespace

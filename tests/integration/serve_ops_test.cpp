@@ -127,7 +127,7 @@ TEST(CheckConfig, ReportsEveryProblemWithKeyAndValue) {
                       "shutdown":{"drain_window":"1m","timeout":"30s"}})");
     auto r = run_herald({"check-config", cfg.path()}, {}, {}, quick);
     EXPECT_EQ(r.exit_code, 1) << describe(r);
-    for (const std::string needle :
+    for (const std::string& needle :
          std::vector<std::string>{"limits.outbox_bytes: got 12: out of range", "limits.max_channels: got many", "nope: got {\"x\":1}",
           "auth.jwt_public_key: got /nonexistent/k.pem", "auth.public_channels: got a*b",
           "shutdown.drain_window: got 60000", "internal: got 0.0.0.0:8081", "7 problem(s)"})

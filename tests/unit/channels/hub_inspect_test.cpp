@@ -5,6 +5,7 @@
 
 #include <string>
 #include <utility>
+#include <memory>
 #include <vector>
 
 #include "lib/channels/hub.hpp"
@@ -50,6 +51,33 @@ TEST(HubInspect, LocalSubscribersArePerShard) {
     EXPECT_TRUE(h.local_subscribers(0, "other").empty());
     h.remove(1, "news", &b);
     EXPECT_TRUE(h.local_subscribers(1, "news").empty());
+}
+
+}  // namespace
+}  // namespace herald::channels
+
+namespace herald::channels {
+namespace {
+
+TEST(HubBusiest, TheNChannelsWithTheMostSubscribersMostFirstTiesByName) {
+    test::inline_executor exec(2);
+    hub h(exec);
+    std::vector<std::unique_ptr<test::fake_subscriber>> subs;
+    auto add = [&](const std::string& channel, int n) {
+        for (int i = 0; i < n; ++i) {
+            subs.push_back(std::make_unique<test::fake_subscriber>(i % 2));
+            h.add(static_cast<std::size_t>(i % 2), channel, subs.back().get());
+        }
+    };
+    add("a", 1);
+    add("b", 4);
+    add("c", 2);
+    add("d", 4);
+    add("e", 3);
+    using listing = std::vector<std::pair<std::string, std::size_t>>;
+    EXPECT_EQ(h.busiest(3), (listing{{"b", 4}, {"d", 4}, {"e", 3}}));
+    EXPECT_EQ(h.busiest(10).size(), 5u);
+    EXPECT_EQ(h.busiest(0), listing{});
 }
 
 }  // namespace
