@@ -59,7 +59,10 @@ server::~server() {
     stop();
     wait();
     // After an abort the io_contexts still hold handlers, and with them sessions that reference
-    // the services: destroy them first, while everything they reference is alive.
+    // the services: destroy them first, while everything they reference is alive. The listeners'
+    // acceptors and timers belong to shard 0's io_context, so they go just before it.
+    public_.reset();
+    internal_.reset();
     shards_.reset();
 }
 
