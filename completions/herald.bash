@@ -43,7 +43,7 @@ _herald() {
         --public-channels|--token-cookie|--auth-expiring-notice|--api-key|--token|--sub|--channel|-c|--ttl|\
         --secret|--kid|--aud|--iss|--prefix|--limit|--user) return ;;
         --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-        --broker) COMPREPLY=($(compgen -W "memory" -- "$cur")); return ;;
+        --broker) COMPREPLY=($(compgen -W "memory redis://" -- "$cur")); return ;;
         --metrics-top-channels|--sse-retry|--max-header-bytes|--request-timeout|--drain-window|--shutdown-timeout) return ;;
         --config|--jwt-public-key|--private-key) _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --alg) COMPREPLY=($(compgen -W "HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512" -- "$cur")); return ;;

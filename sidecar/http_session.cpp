@@ -166,10 +166,12 @@ void http_session::handle(request& req) {
             return;
         }
         case route_id::readyz: {
-            const bool ready = !svc_.stopping.load();
+            const bool draining = svc_.stopping.load();
+            const bool broker_up = svc_.node.broker().healthy();
+            const bool ready = !draining && broker_up;
             response res{ready ? http::status::ok : http::status::service_unavailable, req.version()};
             res.set(http::field::content_type, "application/json");
-            res.body() = ready ? R"({"status":"ready"})" : R"({"status":"draining"})";
+            res.body() = ready ? R"({"status":"ready"})" : draining ? R"({"status":"draining"})" : R"({"status":"broker_unavailable"})";
             res.keep_alive(req.keep_alive());
             reply(std::move(res));
             return;
@@ -182,6 +184,7 @@ void http_session::handle(request& req) {
             g.subscriptions = svc_.node.hub().subscription_count();
             g.history_events = svc_.node.broker().stats().history_events;
             g.broker_kind = svc_.node.broker().kind();
+            g.broker_up = svc_.node.broker().healthy();
             g.draining = svc_.stopping.load();
             g.busiest = svc_.node.hub().busiest(svc_.cfg().metrics_top_channels);
             res.body() = svc_.stats.render(g);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "lib/broker/memory_broker.hpp"
+#include "lib/broker/redis_broker.hpp"
 #include "sidecar/auth_setup.hpp"
 
 namespace herald::sidecar {
@@ -16,18 +17,34 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
     // One coarse sweep per shard drives keepalives, pings and idle timeouts.
     std::int64_t tick = std::min<std::int64_t>({1000, cfg_.sse.keepalive_ms, cfg_.ws.ping_interval_ms});
     shards_ = std::make_unique<shard_pool>(threads, std::max<std::int64_t>(tick, 10));
-    if (cfg_.broker != "memory")
-        throw std::runtime_error("broker '" + cfg_.broker + "' is not supported by this build (use 'memory')");
-    broker::memory_broker_options mo;
-    mo.history_size = cfg_.history.size;
-    mo.history_ttl_ms = cfg_.history.ttl_ms;
-    mo.idempotency_window_ms = cfg_.history.idempotency_window_ms;
-    broker_ = std::make_unique<broker::memory_broker>(clock_, mo);
+    broker_ = make_broker();
     hub_ = std::make_unique<channels::hub>(*shards_);
     node_ = std::make_unique<node::node>(*broker_, *hub_);
     auth_ = make_access_policy(cfg_, clock_);
     metrics_ = std::make_unique<metrics>(shards_->shard_count());
     services_ = std::make_unique<services>(cfg_, *auth_, *node_, *metrics_, *shards_, *log_);
+}
+
+std::unique_ptr<broker::broker> server::make_broker() {
+    if (cfg_.broker == "memory") {
+        broker::memory_broker_options mo;
+        mo.history_size = cfg_.history.size;
+        mo.history_ttl_ms = cfg_.history.ttl_ms;
+        mo.idempotency_window_ms = cfg_.history.idempotency_window_ms;
+        return std::make_unique<broker::memory_broker>(clock_, mo);
+    }
+    broker::redis_broker_options ro;
+    ro.history_size = cfg_.history.size;
+    ro.history_ttl_ms = cfg_.history.ttl_ms;
+    ro.idempotency_window_ms = cfg_.history.idempotency_window_ms;
+    auto redis = broker::redis_broker::create(cfg_.broker, clock_, ro);
+    if (!redis) throw std::runtime_error("--broker: " + redis.err().message + " (" + redis.err().hint + ")");
+    // Unreachable at start is not fatal: the broker keeps retrying, /readyz answers 503 meanwhile.
+    if (auto e = (*redis)->wait_connected(ro.start_wait))
+        log_->error("{}; retrying with backoff, /readyz answers 503 until it connects", e->message);
+    else
+        log_->info("broker: connected to {}", (*redis)->url().display());
+    return std::move(*redis);
 }
 
 std::vector<std::string> server::reload(config::config next) {

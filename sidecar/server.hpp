@@ -49,6 +49,8 @@ public:
     std::string internal_endpoint() const;
 
 private:
+    std::unique_ptr<broker::broker> make_broker();  // memory, or Redis for a redis:// URL
+
     config::config cfg_;
     std::shared_ptr<spdlog::logger> log_;
     util::system_clock clock_;

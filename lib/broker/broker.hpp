@@ -74,6 +74,8 @@ public:
                                list_callback done) = 0;
     virtual broker_stats stats() const = 0;
     virtual std::string kind() const = 0;
+    // Whether the backing store answers now (any thread); /readyz and herald_broker_up show it.
+    virtual bool healthy() const { return true; }
 };
 
 }  // namespace herald::broker

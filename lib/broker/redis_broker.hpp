@@ -68,7 +68,7 @@ public:
     // Blocks the caller until healthy() or the timeout; then the error naming the URL and why.
     std::optional<model::error> wait_connected(std::chrono::milliseconds timeout);
     // Both connections up and the subscription active. Any thread.
-    bool healthy() const;
+    bool healthy() const override;
     // Why the last connect failed or the connection dropped; empty if never. Any thread.
     std::string last_error() const;
     const redis_url& url() const;

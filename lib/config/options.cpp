@@ -24,8 +24,10 @@ const std::vector<option_spec> table = {
      "Internal listener for the publish and inspect API, metrics, probes and trusted tools, HOST:PORT. "
      "Off loopback it needs an API key.",
      {}, 0, 0, false, false, HERALD_FIELD(internal_address)},
-    {"broker", "broker", "HERALD_BROKER", value_kind::text, "Where channels live: memory (this process only).", {}, 0,
-     0, false, false, HERALD_FIELD(broker)},
+    {"broker", "broker", "HERALD_BROKER", value_kind::text,
+     "Where channels live: memory (this process only), or redis://[:password@]host:port[/db] so that several "
+     "nodes on one Redis act as one gateway.",
+     {}, 0, 0, false, false, HERALD_FIELD(broker)},
     {"threads", "threads", "HERALD_THREADS", value_kind::count, "I/O threads; 0 runs one per CPU.", {}, 0, 256, false,
      false, HERALD_FIELD(threads)},
     {"log.level", "log-level", "HERALD_LOG_LEVEL", value_kind::choice, "Log level.", "trace debug info warn error off",
@@ -119,6 +121,16 @@ bool parse_int(std::string_view text, std::int64_t& out) {
 std::string range_text(const option_spec& s) {
     auto unit = s.kind == value_kind::millis ? " ms" : "";
     return std::to_string(s.min) + unit + " to " + std::to_string(s.max) + unit;
+}
+
+// "redis://:secret@host" → "redis://:***@host": URLs may carry a password.
+std::string mask_url_password(const std::string& url) {
+    auto scheme = url.find("://");
+    auto at = url.find('@');
+    if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+    auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
 bool valid_address(std::string_view a) {
@@ -259,8 +271,9 @@ void validate(const config& cfg, std::vector<problem>& problems) {
         problems.push_back({"limits.max_event_bytes", "", std::to_string(cfg.limits.max_event_bytes),
                             "must not exceed limits.max_body_bytes (" + std::to_string(cfg.limits.max_body_bytes) +
                                 "): an event has to fit in a publish body"});
-    if (cfg.broker != "memory")
-        problems.push_back({"broker", "", cfg.broker, "this build knows only the 'memory' broker"});
+    if (cfg.broker != "memory" && cfg.broker.rfind("redis://", 0) != 0 && cfg.broker.rfind("rediss://", 0) != 0)
+        problems.push_back({"broker", "", mask_url_password(cfg.broker),
+                            "expected memory or redis://[:password@]host:port[/db]"});
 }
 
 std::string show_value(config& cfg, const option_spec& spec) {
@@ -270,7 +283,7 @@ std::string show_value(config& cfg, const option_spec& spec) {
         case value_kind::choice:
         case value_kind::address: {
             const auto& s = *static_cast<std::string*>(f);
-            return s.empty() ? "(none)" : spec.secret ? "***" : s;
+            return s.empty() ? "(none)" : spec.secret ? "***" : mask_url_password(s);
         }
         case value_kind::count:
             return std::to_string(*static_cast<std::size_t*>(f));
