@@ -39,6 +39,7 @@ double self_cpu_us() {
 std::atomic<bool> g_interrupted{false};
 std::atomic<std::int64_t> g_deadline_ns{0};
 pid_t g_server_pid = -1;
+pid_t g_publisher_pid = -1;
 
 bool expired() { return g_interrupted.load() || now_ns() >= g_deadline_ns.load(); }
 

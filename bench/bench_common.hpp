@@ -22,7 +22,8 @@ double self_cpu_us();          // utime + stime of this process
 // The run ends when the time limit passes or on SIGINT/SIGTERM.
 extern std::atomic<bool> g_interrupted;
 extern std::atomic<std::int64_t> g_deadline_ns;
-extern pid_t g_server_pid;  // killed if the run ends by an exception
+extern pid_t g_server_pid;     // killed if the run ends by an exception
+extern pid_t g_publisher_pid;  // the second node of a --redis run, likewise
 bool expired();
 
 std::string errno_name(int e);

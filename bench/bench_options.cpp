@@ -38,6 +38,8 @@ const char* usage_text =
     "  --log-level L          herald --log-level (default warn)\n"
     "  --server-log PATH      herald's stderr/stdout (default /tmp/fanout_bench-PID.log)\n"
     "  --server-arg ARG       extra argument for `herald serve` (repeatable)\n"
+    "  --redis URL            two nodes on this Redis (redis://host:port): subscribers on the measured\n"
+    "                         herald, publishes through a second one, so every event crosses Redis\n"
     "  --help                 this text\n"
     "\n"
     "Examples:\n"
@@ -127,6 +129,7 @@ options parse_args(int argc, char** argv) {
         else if (a == "--log-level") o.log_level = value();
         else if (a == "--server-log") o.server_log = value();
         else if (a == "--server-arg") o.server_args.push_back(value());
+        else if (a == "--redis") o.redis = value();
         else usage_error("unknown option '" + a + "'");
     }
     if (o.server_log.empty()) o.server_log = "/tmp/fanout_bench-" + std::to_string(getpid()) + ".log";

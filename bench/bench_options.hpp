@@ -35,6 +35,9 @@ struct options {
     std::string server_log;
     std::string channel = "bench";
     std::vector<std::string> server_args;
+    // Two nodes on this Redis: the measured herald (subscribers) and a second one that takes the
+    // publishes, so every event crosses Redis. Empty: one herald, in-memory broker.
+    std::string redis;
 };
 
 options parse_args(int argc, char** argv);

@@ -62,13 +62,39 @@ int run(const options& o) {
     double raw_us = raw_write_floor(raw_sockets, o.raw_writes);
 
     auto [public_port, internal_port] = free_ports();
-    auto srv = spawn_herald(o, public_port, internal_port, o.subscribers + 64);
+    options node_opts = o;
+    if (!o.redis.empty()) {
+        node_opts.server_args.push_back("--broker");
+        node_opts.server_args.push_back(o.redis);
+    }
+    auto srv = spawn_herald(node_opts, public_port, internal_port, o.subscribers + 64);
+    // With --redis, a second node takes the publishes (its log beside the first one's).
+    server_process pub_node;
+    int publish_port = internal_port;
+    if (!o.redis.empty()) {
+        auto [pub_public, pub_internal] = free_ports();
+        options second = node_opts;
+        second.server_log = o.server_log + ".publisher";
+        const pid_t measured = g_server_pid;
+        pub_node = spawn_herald(second, pub_public, pub_internal, 256);
+        g_publisher_pid = pub_node.pid;
+        g_server_pid = measured;
+        publish_port = pub_internal;
+    }
+    auto stop_publisher_node = [&] {
+        if (pub_node.pid > 0 && pub_node.alive()) {
+            kill(pub_node.pid, SIGKILL);
+            waitpid(pub_node.pid, nullptr, 0);
+            pub_node.exited = true;
+        }
+    };
 
-    // Wait for /healthz on the internal listener.
+    // Wait for /readyz on the internal listener(s): ready also means the broker answers.
     bool up = false;
     for (std::int64_t until = now_ns() + 10'000'000'000; now_ns() < until && !expired();) {
         std::string body;
-        if (http_get(internal_port, "/healthz", body, 1) == 200) {
+        if (http_get(internal_port, "/readyz", body, 1) == 200 &&
+            (publish_port == internal_port || http_get(publish_port, "/readyz", body, 1) == 200)) {
             up = true;
             break;
         }
@@ -76,11 +102,13 @@ int run(const options& o) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!up) {
-        std::cerr << "fanout_bench: herald did not come up (" << srv.describe() << "); log: " << o.server_log << "\n";
+        std::cerr << "fanout_bench: herald did not come up ready (" << srv.describe() << "); log: " << o.server_log
+                  << (o.redis.empty() ? "" : " (is Redis running at " + o.redis + "?)") << "\n";
         if (srv.alive()) {
             kill(srv.pid, SIGKILL);
             waitpid(srv.pid, nullptr, 0);
         }
+        stop_publisher_node();
         return 1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -108,7 +136,7 @@ int run(const options& o) {
     std::int64_t p0 = now_ns();
     std::thread publisher;
     if (srv.alive() && !expired()) {
-        publisher = std::thread(run_publisher, std::cref(o), internal_port, std::ref(pub), std::ref(pub_done));
+        publisher = std::thread(run_publisher, std::cref(o), publish_port, std::ref(pub), std::ref(pub_done));
         std::int64_t last_progress = now_ns();
         std::size_t last_count = 0;
         std::int64_t last_alive_check = now_ns();
@@ -168,6 +196,7 @@ int run(const options& o) {
         }
     }
     cl.close_all();
+    stop_publisher_node();
 
     // Figures.
     auto& st = cl.stats;
@@ -251,6 +280,7 @@ int run(const options& o) {
     out["streams_closed_while_live"] = st.closed_while_live;
     out["stop"] = {{"disconnect_events", st.disconnect_events}, {"streams_closed", st.closed_on_stop}};
     out["threads"] = o.threads;
+    out["broker"] = o.redis.empty() ? "memory" : "redis (publishes through a second node)";
     out["raw_sockets"] = raw_sockets;
     out["open_files_limit"] = open_files;
     out["timed_out"] = timed_out;
@@ -277,10 +307,11 @@ int main(int argc, char** argv) {
         return run(o);
     } catch (const std::exception& e) {
         std::cerr << "fanout_bench: " << e.what() << "\n";
-        if (g_server_pid > 0 && waitpid(g_server_pid, nullptr, WNOHANG) == 0) {
-            kill(g_server_pid, SIGKILL);
-            waitpid(g_server_pid, nullptr, 0);
-        }
+        for (pid_t pid : {g_server_pid, g_publisher_pid})
+            if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, nullptr, 0);
+            }
         return 1;
     }
 }
