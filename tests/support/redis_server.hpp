@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/free_port.hpp"
+
 namespace herald::test {
 
 class redis_server {
@@ -146,18 +148,7 @@ public:
     }
 
     // A loopback port nothing listens on right now.
-    static int pick_port() {
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        socklen_t len = sizeof addr;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-        ::close(fd);
-        return ntohs(addr.sin_port);
-    }
+    static int pick_port() { return free_port(); }
 
 private:
     std::vector<std::string> extra_;

@@ -13,6 +13,7 @@
 #include "lib/client/http_client.hpp"
 #include "lib/config/config.hpp"
 #include "sidecar/server.hpp"
+#include "tests/support/free_port.hpp"
 
 namespace herald::test {
 
@@ -83,7 +84,5 @@ bool test_server::wait_metric(const std::string& name, Pred pred, std::chrono::m
 // Parses a body as JSON; a test failure (and null) if it is not JSON.
 json parse_json(const std::string& body);
 
-// A port that was free a moment ago (bind 127.0.0.1:0, read it, close).
-unsigned short free_port();
 
 }  // namespace herald::test
