@@ -120,7 +120,7 @@ model::result<publish_body> parse_publish_body(std::string_view body) {
     json j;
     try {
         j = json::parse(body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number such as 1e400
         return errors::invalid_json(e.what());
     }
     publish_body out;

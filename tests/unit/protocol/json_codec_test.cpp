@@ -154,6 +154,20 @@ TEST(JsonCodec, RejectsInvalidJson) {
     }
 }
 
+// Found by fuzz/publish_body_fuzz: a number too large for a double made nlohmann throw
+// out_of_range (not parse_error), which escaped parse_publish_body.
+TEST(JsonCodec, RejectsNumbersTooLargeForADoubleWithoutThrowing) {
+    for (const char* body : {R"({"channel":"a","data":1.5e380})", R"({"channel":"a","data":[-1e400]})",
+                             R"({"events":[{"channel":"a","data":1e999}]})"}) {
+        model::result<publish_body> r = model::error{};
+        ASSERT_NO_THROW(r = parse_publish_body(body)) << body;
+        ASSERT_FALSE(r.ok()) << body;
+        EXPECT_EQ(r.err().code, "invalid_json") << body;
+        EXPECT_EQ(r.err().status, 400) << body;
+        EXPECT_NE(r.err().message.find("number overflow"), std::string::npos) << r.err().message;
+    }
+}
+
 TEST(JsonCodec, RejectsBodiesThatAreNotObjects) {
     EXPECT_EQ(rejected("[1,2]").code, "bad_request");
     EXPECT_EQ(rejected("42").code, "bad_request");
