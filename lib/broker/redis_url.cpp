@@ -92,6 +92,8 @@ model::result<redis_url> parse_redis_url(std::string_view url) {
         }
     }
     if (out.host.empty()) return bad(url, "the host is empty; " + std::string(expected_form));
+    if (out.host.find_first_of("[]") != std::string::npos)
+        return bad(url, "'[' and ']' may only enclose an IPv6 address, as in redis://[::1]:6379");
     if (!port_text.empty() && !parse_int(port_text, 1, 65535, out.port))
         return bad(url, "port '" + std::string(port_text) + "' is not a number from 1 to 65535");
     if (!path.empty() && !parse_int(path, 0, 1000000, out.db))

@@ -71,5 +71,22 @@ TEST(RedisUrl, RefusesEverythingElseNamingTheUrl) {
     EXPECT_NE(u.err().message.find("99999"), std::string::npos);
 }
 
+// Found by fuzz/redis_url_fuzz: "redis://[[]:6379" was taken as the host "[", which display()
+// then wrote as a URL that no longer parses.
+TEST(RedisUrl, RefusesBracketsInsideTheHost) {
+    for (const char* bad : {"redis://[[]:6379", "redis://[[::1]:6379", "redis://a]b:6379", "redis://a[b", "redis://[a[b]"}) {
+        auto u = parse_redis_url(bad);
+        EXPECT_FALSE(u.ok()) << bad;
+        if (!u.ok()) EXPECT_NE(u.err().message.find("IPv6"), std::string::npos) << u.err().message;
+    }
+    auto v6 = parse_redis_url("redis://[::1]:6380");
+    ASSERT_TRUE(v6.ok());
+    EXPECT_EQ(v6->host, "::1");
+    auto back = parse_redis_url(v6->display());
+    ASSERT_TRUE(back.ok()) << v6->display();
+    EXPECT_EQ(back->host, "::1");
+    EXPECT_EQ(back->port, 6380);
+}
+
 }  // namespace
 }  // namespace herald::broker
