@@ -126,7 +126,7 @@ std::string range_text(const option_spec& s) {
 // "redis://:secret@host" → "redis://:***@host": URLs may carry a password.
 std::string mask_url_password(const std::string& url) {
     auto scheme = url.find("://");
-    auto at = url.find('@');
+    auto at = url.rfind('@');  // the last '@', as parse_redis_url reads it: a password may hold '@'
     if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
     auto colon = url.find(':', scheme + 3);
     if (colon == std::string::npos || colon > at) return url;

@@ -134,6 +134,18 @@ TEST(Options, ShowValueMasksSecrets) {
     EXPECT_EQ(show_value(c, spec("limits.max_body_bytes")), "1048576");
 }
 
+// Found by fuzz/config_fuzz: the mask stopped at the first '@', so a password holding '@'
+// ("p@ss") showed its tail ("redis://user:***@ss@host...").
+TEST(Options, ShowValueMasksAWholeBrokerPasswordHoldingAt) {
+    config c;
+    c.broker = "redis://user:p@ss@host:6379/0";
+    EXPECT_EQ(show_value(c, spec("broker")), "redis://user:***@host:6379/0");
+    c.broker = "redis://:s3cr@t@h:1/2";
+    EXPECT_EQ(show_value(c, spec("broker")), "redis://:***@h:1/2");
+    c.broker = "redis://h:1";
+    EXPECT_EQ(show_value(c, spec("broker")), "redis://h:1");
+}
+
 TEST(Options, TheReferenceNamesEveryOption) {
     const auto md = render_markdown();
     for (const auto& o : options()) {
