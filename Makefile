@@ -1,10 +1,13 @@
 # Thin wrapper over CMake. `make run` and `make test` do all the set-up on a fresh Debian 12.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build run test test-sanitize bench install clean
+.PHONY: all deps build run test test-sanitize bench soak install clean fuzz fuzz-smoke
 
 all: build
 
@@ -34,8 +37,21 @@ test-sanitize: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE browser
 
+# libFuzzer targets (clang): each runs FUZZ_SECONDS on a copy of its corpus; see docs/fuzzing.md.
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	JOBS=$(JOBS) fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The same, ~15 s per target (CI): fails on any crash, sanitizer error or broken invariant.
+fuzz-smoke:
+	@scripts/install-deps.sh --fuzz
+	JOBS=$(JOBS) fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
+
 bench: build
 	$(BUILD)/bench/fanout_bench
+
+soak: build
+	$(BUILD)/bench/soak_bench
 
 install: build
 	cmake --install $(BUILD)

@@ -12,6 +12,10 @@ if [ "${1:-}" = "--test" ]; then
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
+if [ "${1:-}" = "--fuzz" ]; then
+  # libFuzzer with ASan/UBSan: clang and its runtime libraries (make fuzz, make fuzz-smoke).
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
