@@ -50,6 +50,7 @@ struct channel_info {
 struct broker_stats {
     std::size_t channels = 0;
     std::size_t history_events = 0;
+    std::size_t idempotency_keys = 0;  // remembered now (memory broker; Redis expires its own)
 };
 
 class broker {

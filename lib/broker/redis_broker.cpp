@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -91,7 +92,10 @@ struct redis_broker::impl {
           gen(std::random_device{}()) {}
 
     redis_connection_options conn_opts() const {
-        return {opts.connect_timeout, opts.reconnect_min, opts.reconnect_max};
+        return {opts.connect_timeout, opts.reconnect_min, opts.reconnect_max, opts.command_timeout, opts.ping_interval};
+    }
+    std::int64_t keep_ms() const {
+        return opts.history_ttl_ms > 0 ? std::max(opts.history_ttl_ms, opts.idempotency_window_ms) : 0;
     }
 
     const util::clock& clock;
@@ -108,10 +112,12 @@ struct redis_broker::impl {
     const script s_read = make_script(redis_scripts::read);
     const script s_info = make_script(redis_scripts::info);
     const script s_list = make_script(redis_scripts::list);
+    const script s_sweep = make_script(redis_scripts::sweep);
 
     std::atomic<broker_handler*> handler{nullptr};
     std::atomic<bool> cmd_up{false}, sub_up{false};
     std::atomic<std::size_t> channels{0};
+    std::atomic<std::size_t> followed{0};
     mutable std::mutex error_mutex;
     std::string last_error;
 
@@ -137,7 +143,13 @@ struct redis_broker::impl {
         return last_error;
     }
 
+    // Why a command could not be answered: Redis did not answer in time (broker_timeout), or the
+    // connection is down or dropped (unavailable). On the broker's thread only.
     model::error unavailable(const std::string& what) const {
+        if (cmd.timed_out())
+            return model::errors::broker_timeout("cannot " + what + ": Redis at " + url.display() +
+                                                 " did not answer within " +
+                                                 std::to_string(opts.command_timeout.count()) + " ms");
         auto why = error_text();
         return model::errors::unavailable(
             "cannot " + what + ": Redis at " + url.display() + " is unavailable" + (why.empty() ? "" : " (" + why + ")"),
@@ -153,7 +165,7 @@ struct redis_broker::impl {
             [this] {
                 cmd_up = true;
                 // Load the scripts ahead of the first EVALSHA (a NOSCRIPT falls back to EVAL anyway).
-                for (const auto* s : {&s_publish, &s_read, &s_info, &s_list})
+                for (const auto* s : {&s_publish, &s_read, &s_info, &s_list, &s_sweep})
                     cmd.command({"SCRIPT", "LOAD", s->text}, [](redisReply*) {});
                 refresh_stats();
             },
@@ -189,10 +201,21 @@ struct redis_broker::impl {
             schedule_stats();
         });
     }
+    // Every stats interval: prune expired channels from Redis's index (and count them), and forget
+    // this node's positions of channels idle past keep_ms.
     void refresh_stats() {
-        cmd.command({"ZCARD", opts.key_prefix + "channels"}, [this](redisReply* r) {
-            if (r && r->type == REDIS_REPLY_INTEGER) channels = static_cast<std::size_t>(r->integer);
-        });
+        const auto now = clock.now_ms();
+        const auto keep = keep_ms();
+        if (cmd.ready())
+            eval(s_sweep, {opts.key_prefix + "seen", opts.key_prefix + "channels"},
+                 {std::to_string(keep > 0 ? now - keep : -1), std::to_string(now), opts.key_prefix, "1000"},
+                 [this](redisReply* r) {
+                     if (r && r->type == REDIS_REPLY_INTEGER) channels = static_cast<std::size_t>(r->integer);
+                 });
+        if (keep > 0) {
+            std::erase_if(tracked, [&](const auto& kv) { return !kv.second.filling && now - kv.second.seen_at >= keep; });
+            followed = tracked.size();
+        }
     }
 
     void on_message(redisReply* r) {
@@ -211,6 +234,7 @@ struct redis_broker::impl {
     struct delivered {
         std::string epoch;
         std::uint64_t last = 0;
+        std::int64_t seen_at = 0;  // clock ms of the last event handed on
         bool filling = false;
         std::vector<model::event_ptr> held;  // arrived while filling
     };
@@ -218,13 +242,15 @@ struct redis_broker::impl {
 
     void deliver(delivered& t, const model::event_ptr& ev) {
         if (ev->epoch == t.epoch && ev->offset <= t.last) return;  // already handed on (filled)
-        t.epoch = ev->epoch;
+        if (t.epoch != ev->epoch) t.epoch = ev->epoch;
         t.last = ev->offset;
+        t.seen_at = clock.now_ms();
         if (auto* h = handler.load()) h->on_event(ev);
     }
 
     void on_event(model::event_ptr ev) {
         auto& t = tracked[ev->channel];
+        if (t.last == 0 && !t.filling) followed = tracked.size();
         if (t.filling) {
             t.held.push_back(std::move(ev));
             return;
@@ -275,11 +301,12 @@ struct redis_broker::impl {
         if (!cmd.ready()) return done(unavailable("publish to '" + req.channel + "'"));
         const auto now = clock.now_ms();
         std::vector<std::string> keys{key("m:", req.channel), key("h:", req.channel), opts.key_prefix + "channels",
-                                      opts.key_prefix + "epoch"};
+                                      opts.key_prefix + "epoch", opts.key_prefix + "seen"};
         if (!req.idempotency_key.empty()) keys.push_back(idem_key(req.channel, req.idempotency_key));
         std::string body = "\"channel\":" + json_string(req.channel) + ",\"name\":" + json_string(req.name) +
                            ",\"kind\":\"" + (req.kind == model::data_kind::text ? "text" : "json") +
                            "\",\"data\":" + json_string(req.data) + "}";
+        const auto cost = req.data.size() + 64;  // history::history_ring::cost, the same rule
         std::vector<std::string> args{req.channel,
                                       fresh_epoch(),
                                       std::to_string(now),
@@ -287,10 +314,23 @@ struct redis_broker::impl {
                                       std::to_string(opts.history_ttl_ms),
                                       std::to_string(opts.idempotency_window_ms),
                                       std::move(body),
-                                      key("ev:", req.channel)};
+                                      key("ev:", req.channel),
+                                      std::to_string(opts.history_max_bytes),
+                                      std::to_string(cost),
+                                      std::to_string(keep_ms()),
+                                      std::to_string(opts.max_channels),
+                                      opts.key_prefix};
         eval(s_publish, keys, args, [this, channel = req.channel, done = std::move(done)](redisReply* r) {
             const auto what = "publish to '" + channel + "'";
             if (!r) return done(unavailable(what));
+            if (is_array(r, 2) && integer(r->element[0]) == -1)
+                return done(model::errors::unavailable(
+                    "channel limit of " + std::to_string(opts.max_channels) + " reached: cannot create channel '" +
+                        channel + "' (Redis at " + url.display() + " holds " + std::to_string(integer(r->element[1])) +
+                        ")",
+                    "raise history.max_channels (--max-broker-channels) on every node or publish to fewer distinct "
+                    "channels; a channel with no publish for max(history.ttl, history.idempotency_window) is "
+                    "forgotten"));
             if (!is_array(r, 3) || r->element[2]->type != REDIS_REPLY_STRING) return done(refused(what, r));
             model::publish_result res;
             res.channel = channel;
@@ -307,7 +347,7 @@ struct redis_broker::impl {
         const std::size_t capped = std::min<std::size_t>(limit, 1'000'000'000);
         eval(s_read, {key("m:", channel), key("h:", channel), opts.key_prefix + "epoch"},
              {fresh_epoch(), std::to_string(clock.now_ms()), std::to_string(opts.history_ttl_ms),
-              after ? std::to_string(*after) : "-1", std::to_string(capped)},
+              after ? std::to_string(*after) : "-1", std::to_string(capped), std::to_string(keep_ms())},
              [this, channel, done = std::move(done)](redisReply* r) {
                  const auto what = "read '" + channel + "'";
                  if (!r) return done(unavailable(what));
@@ -415,6 +455,8 @@ std::optional<model::error> redis_broker::wait_connected(std::chrono::millisecon
 bool redis_broker::healthy() const { return impl_->cmd_up && impl_->sub_up; }
 std::string redis_broker::last_error() const { return impl_->error_text(); }
 const redis_url& redis_broker::url() const { return impl_->url; }
+std::int64_t redis_broker::keep_ms() const { return impl_->keep_ms(); }
+std::size_t redis_broker::followed_channels() const { return impl_->followed; }
 
 void redis_broker::set_handler(broker_handler* handler) { impl_->handler = handler; }
 

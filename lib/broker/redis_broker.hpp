@@ -14,10 +14,20 @@
 //   Public methods may be called from any thread; they post and return without blocking
 //   (wait_connected/open block their caller, never the broker's thread). Callbacks must not block,
 //   and must not call wait_connected or destroy the broker.
-// - While the command connection is down, publish/read/info/list answer a 503 `unavailable` error
-//   with a hint; healthy() is false until both connections are back and resubscribed. A command
-//   in flight when the connection drops also answers 503 (it may or may not have been applied:
-//   retry publishes with the same idempotency key).
+// - Every command has a deadline (command_timeout) and both connections are probed every
+//   ping_interval, so a hung Redis (stopped, or a black hole) is noticed: the late command and every
+//   one pending behind it answer 503 `broker_timeout`, the connection is recycled (closed, then
+//   reconnected with backoff) and healthy() is false until it answers again.
+// - While the command connection is down, publish/read/info/list answer a 503 error with a hint:
+//   `broker_timeout` when Redis stopped answering, `unavailable` when it refused or closed the
+//   connection; healthy() is false until both connections are back and resubscribed. A command in
+//   flight when the connection drops or times out may or may not have been applied: retry
+//   publishes with the same idempotency key.
+// - Bounded state: every per-channel key expires keep_ms() after the channel's last publish
+//   (refreshed by each publish), the epoch key keep_ms() after it was drawn, so a channel that
+//   expired starts again at offset 1 in a new epoch (old cursors get a reset, never a gap). At most
+//   max_channels channels have state at once (Redis-wide); a publish creating one more answers 503.
+//   History is bounded by count, bytes (data + 64 per event) and age.
 // - Epochs: a channel takes the Redis-wide epoch (P epoch) when first published to; a Redis that
 //   lost its data draws a new one, so resuming clients get a reset, never a silent gap. Reads of
 //   a never-published channel return that epoch too (they may create the epoch key, nothing else).
@@ -25,8 +35,9 @@
 // - Events published while this node's subscription was down are handed to on_event from history,
 //   in order, when the channel's next event arrives (gap fill); what history no longer holds stays
 //   missing, and a new epoch is passed on as it comes. The node remembers (epoch, last offset) of
-//   every channel it has handed on.
-// - stats(): channels is refreshed every few seconds from Redis; history_events is not tracked (0).
+//   every channel it has handed on, and forgets channels with no event for keep_ms().
+// - stats(): channels is refreshed every few seconds from Redis (which prunes expired channels
+//   from its index then); history_events is not tracked (0).
 #pragma once
 
 #include <chrono>
@@ -45,7 +56,11 @@ struct redis_broker_options {
     std::size_t history_size = 100;
     std::int64_t history_ttl_ms = 10 * 60 * 1000;
     std::int64_t idempotency_window_ms = 5 * 60 * 1000;
+    std::size_t history_max_bytes = 1 << 20;  // per channel: data + 64 per event; 0: no byte bound
+    std::size_t max_channels = 100000;        // channels with state in Redis at once
     std::string key_prefix = "herald:";  // keys and pub/sub channels; no glob characters (*?[])
+    std::chrono::milliseconds command_timeout{2000};  // a command not answered by then: broker_timeout
+    std::chrono::milliseconds ping_interval{1000};    // both connections are probed this often
     std::chrono::milliseconds start_wait{3000};       // open(): how long to wait for the first connection
     std::chrono::milliseconds connect_timeout{2000};  // one connect + AUTH/SELECT/PING
     std::chrono::milliseconds reconnect_min{50};      // backoff between attempts: doubles from min to max
@@ -72,6 +87,11 @@ public:
     // Why the last connect failed or the connection dropped; empty if never. Any thread.
     std::string last_error() const;
     const redis_url& url() const;
+    // How long a channel's keys outlive its last publish: max(history ttl, idempotency window), or
+    // 0 (no expiry) when history does not expire.
+    std::int64_t keep_ms() const;
+    // Channels this node remembers a position for (the gap fill's map). Any thread.
+    std::size_t followed_channels() const;
 
     void set_handler(broker_handler* handler) override;
     void publish(model::publish_request req, publish_callback done) override;

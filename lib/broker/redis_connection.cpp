@@ -1,11 +1,13 @@
 // Redis connection: the Asio adapter for hiredis' event hooks, the handshake and reconnects.
 // An `attempt` is one hiredis context; it keeps itself alive until hiredis frees the context
-// (the cleanup hook), so no hook or callback ever sees a dangling pointer.
+// (the cleanup hook, which runs after every pending callback), so no hook or callback ever sees a
+// dangling pointer. Each attempt keeps the deadlines of the answers it still owes, oldest first.
 #include "lib/broker/redis_connection.hpp"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <deque>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
@@ -25,6 +27,7 @@ struct redis_connection::attempt : std::enable_shared_from_this<attempt> {
     std::shared_ptr<attempt> self;  // held until hiredis frees the context
     bool want_read = false, want_write = false, read_armed = false, write_armed = false;
     int handshake_left = 0;
+    std::deque<std::chrono::steady_clock::time_point> awaiting;  // answers due, in send order
 
     void arm_read() {
         if (read_armed || !want_read || !ac) return;
@@ -75,15 +78,29 @@ namespace {
 
 std::string reply_text(const redisReply* r) { return r && r->str ? std::string(r->str, r->len) : std::string(); }
 
-void on_command_reply(redisAsyncContext*, void* reply, void* priv) {
-    std::unique_ptr<redis_connection::reply_handler> h(static_cast<redis_connection::reply_handler*>(priv));
-    if (*h) (*h)(static_cast<redisReply*>(reply));
-}
-
 }  // namespace
 
+// One command in flight: its handler and the attempt that owes its answer.
+struct redis_connection::pending_command {
+    attempt* at;
+    reply_handler handler;
+};
+
+void redis_connection::on_command_reply(redisAsyncContext*, void* reply, void* priv) {
+    std::unique_ptr<pending_command> p(static_cast<pending_command*>(priv));
+    if (reply && !p->at->awaiting.empty()) p->at->awaiting.pop_front();
+    if (p->handler) p->handler(static_cast<redisReply*>(reply));
+}
+
 redis_connection::redis_connection(asio::io_context& io, redis_url url, redis_connection_options opts)
-    : io_(io), url_(std::move(url)), opts_(opts), retry_timer_(io), connect_timer_(io), backoff_(opts.reconnect_min) {}
+    : io_(io),
+      url_(std::move(url)),
+      opts_(opts),
+      retry_timer_(io),
+      connect_timer_(io),
+      deadline_timer_(io),
+      ping_timer_(io),
+      backoff_(opts.reconnect_min) {}
 
 redis_connection::~redis_connection() { close(); }
 
@@ -92,12 +109,15 @@ void redis_connection::start(std::function<void()> on_ready, std::function<void(
     on_down_ = std::move(on_down);
     closed_ = false;
     connect();
+    schedule_ping();
 }
 
 void redis_connection::close() {
     closed_ = true;
     retry_timer_.cancel();
     connect_timer_.cancel();
+    deadline_timer_.cancel();
+    ping_timer_.cancel();
     ready_ = false;
     if (auto a = std::move(current_)) {
         a->owner = nullptr;
@@ -181,6 +201,7 @@ void redis_connection::connect() {
                 if (--at->handshake_left == 0) {
                     auto* self = at->owner;
                     self->ready_ = true;
+                    self->timed_out_ = false;
                     self->backoff_ = self->opts_.reconnect_min;
                     self->connect_timer_.cancel();
                     if (self->on_ready_) self->on_ready_();
@@ -193,15 +214,16 @@ void redis_connection::connect() {
         if (ec) return;
         auto at = weak.lock();
         if (at && at == current_ && !ready_)
-            fail("no answer within " + std::to_string(opts_.connect_timeout.count()) + " ms");
+            fail("no answer within " + std::to_string(opts_.connect_timeout.count()) + " ms", true, true);
     });
 }
 
-void redis_connection::fail(const std::string& why, bool free_context) {
+void redis_connection::fail(const std::string& why, bool free_context, bool timeout) {
     auto a = std::move(current_);
     if (!a) return;
     a->owner = nullptr;
     ready_ = false;
+    timed_out_ = timeout;  // read by the handlers that get nullptr below
     connect_timer_.cancel();
     if (free_context && a->ac) redisAsyncFree(a->ac);  // deferred by hiredis when inside one of its callbacks
     asio::post(io_, [this, why] {
@@ -229,32 +251,87 @@ bool redis_connection::command(const std::vector<std::string>& args, reply_handl
         argv.push_back(s.data());
         lens.push_back(s.size());
     }
-    auto* h = new reply_handler(std::move(handler));
-    if (redisAsyncCommandArgv(current_->ac, &on_command_reply, h, static_cast<int>(argv.size()), argv.data(),
+    auto* p = new pending_command{current_.get(), std::move(handler)};
+    if (redisAsyncCommandArgv(current_->ac, &on_command_reply, p, static_cast<int>(argv.size()), argv.data(),
                               lens.data()) != REDIS_OK) {
-        delete h;
+        delete p;
         return false;
     }
+    expect_answer();
     return true;
 }
 
 bool redis_connection::subscribe(const std::vector<std::string>& args, reply_handler on_message) {
     if (!ready_ || !current_ || !current_->ac) return false;
     on_message_ = std::move(on_message);
+    subscription_ = args;
+    return send_subscribe();
+}
+
+// Sends the subscription (again: Redis confirms a repeated one without changing anything, and
+// hiredis keeps one callback per pattern, so it doubles as the probe of a subscribed connection).
+// Every confirmation answers the oldest deadline.
+bool redis_connection::send_subscribe() {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
-    for (const auto& s : args) {
+    for (const auto& s : subscription_) {
         argv.push_back(s.data());
         lens.push_back(s.size());
     }
-    return redisAsyncCommandArgv(
-               current_->ac,
-               [](redisAsyncContext*, void* r, void* priv) {
-                   auto* at = static_cast<attempt*>(priv);
-                   if (!at->owner || !r || !at->owner->on_message_) return;
-                   at->owner->on_message_(static_cast<redisReply*>(r));
-               },
-               current_.get(), static_cast<int>(argv.size()), argv.data(), lens.data()) == REDIS_OK;
+    const bool sent =
+        redisAsyncCommandArgv(
+            current_->ac,
+            [](redisAsyncContext*, void* r, void* priv) {
+                auto* at = static_cast<attempt*>(priv);
+                auto* reply = static_cast<redisReply*>(r);
+                if (!reply) return;
+                if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 && reply->element[0]->str) {
+                    const std::string_view kind(reply->element[0]->str, reply->element[0]->len);
+                    if ((kind == "psubscribe" || kind == "subscribe") && !at->awaiting.empty()) at->awaiting.pop_front();
+                }
+                if (!at->owner || !at->owner->on_message_) return;
+                at->owner->on_message_(reply);
+            },
+            current_.get(), static_cast<int>(argv.size()), argv.data(), lens.data()) == REDIS_OK;
+    if (sent)
+        for (std::size_t i = 1; i < subscription_.size(); ++i) expect_answer();  // one confirmation per name
+    return sent;
+}
+
+void redis_connection::expect_answer() {
+    current_->awaiting.push_back(std::chrono::steady_clock::now() + opts_.command_timeout);
+    arm_deadline();
+}
+
+void redis_connection::arm_deadline() {
+    if (deadline_armed_ || !current_ || current_->awaiting.empty()) return;
+    deadline_armed_ = true;
+    deadline_timer_.expires_at(current_->awaiting.front());
+    deadline_timer_.async_wait([this](boost::system::error_code ec) {
+        deadline_armed_ = false;
+        if (ec || closed_ || !current_ || current_->awaiting.empty()) return;
+        if (current_->awaiting.front() <= std::chrono::steady_clock::now()) {
+            fail("no answer within " + std::to_string(opts_.command_timeout.count()) + " ms", true, true);
+            return;
+        }
+        arm_deadline();  // the oldest was answered; watch the next one
+    });
+}
+
+void redis_connection::schedule_ping() {
+    if (closed_ || opts_.ping_interval.count() <= 0) return;
+    ping_timer_.expires_after(opts_.ping_interval);
+    ping_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || closed_) return;
+        // Only when nothing is awaited: a pending command is already a probe with a deadline.
+        if (ready_ && current_ && current_->ac && current_->awaiting.empty()) {
+            if (subscription_.empty() || !on_message_)
+                command({"PING"}, [](redisReply*) {});
+            else
+                send_subscribe();
+        }
+        schedule_ping();
+    });
 }
 
 }  // namespace herald::broker

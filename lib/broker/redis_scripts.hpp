@@ -1,14 +1,21 @@
 // The Redis broker's Lua scripts: each runs atomically in Redis, so every node sees one order.
-// Key layout (P = key prefix, default "herald:"; ch = channel name):
-//   P epoch                 string   the stream epoch new channels take (drawn when absent, so a Redis
-//                                    that restarted empty yields a new one)
-//   P channels              zset     every channel ever published to (score 0, name order)
-//   P m:<ch>                hash     epoch, offset (last assigned), publishes, last_at (ms)
-//   P h:<ch>                list     the history: event JSON, oldest first, offsets contiguous,
-//                                    each starting {"published_at":<ms>,... so age is read cheaply
+// Key layout (P = key prefix, default "herald:"; ch = channel name; keep = max(history ttl,
+// idempotency window), 0 when history does not expire):
+//   P epoch                 string   the stream epoch new channels take: drawn when absent (so a Redis
+//                                    that restarted empty yields a new one), PX keep (so a channel that
+//                                    expired and is created again never gets its old epoch back)
+//   P channels              zset     the channels that have state (score 0, name order)
+//   P seen                  zset     the same channels scored by their last publish (ms): the channel
+//                                    cap counts it, prune() drops the names whose keys expired
+//   P m:<ch>                hash     epoch, offset (last assigned), publishes, last_at (ms), bytes
+//                                    (history cost); PEXPIRE keep, refreshed by every publish
+//   P h:<ch>                list     the history: event JSON, oldest first, offsets contiguous, each
+//                                    starting {"published_at":<ms>,"cost":<data bytes + 64>,... so age
+//                                    and cost are read cheaply; PEXPIRE keep like the hash
 //   P i:<len(ch)>:<ch>:<key> string  an idempotency key: "<expires_at ms>:<offset>:<epoch>", PX window
 //   pubsub P ev:<ch>                 the same event JSON, published in the same script
-// Times come from the broker's clock (ARGV), never from Redis, so a manual clock drives them in tests.
+// Times in values come from the broker's clock (ARGV), so a manual clock drives history age and
+// idempotency windows in tests; key expiry is Redis's own (real time).
 // No state, no I/O: text only.
 #pragma once
 
@@ -16,42 +23,69 @@ namespace herald::broker::redis_scripts {
 
 // Shared helpers, prepended to every script.
 inline constexpr const char* prelude = R"lua(
-local function trim_expired(hkey, now, ttl)
+local function pop_oldest(hkey, mkey)
+  local e = redis.call('LPOP', hkey)
+  if e then
+    local cost = tonumber(string.match(e, '^{"published_at":%-?%d+,"cost":(%d+)')) or #e
+    redis.call('HINCRBY', mkey, 'bytes', -cost)
+  end
+end
+local function trim_expired(hkey, mkey, now, ttl)
   if ttl <= 0 then return end
   while true do
     local head = redis.call('LINDEX', hkey, 0)
     if not head then return end
     local t = tonumber(string.match(head, '^{"published_at":(%-?%d+)'))
     if t == nil or t > now - ttl then return end
-    redis.call('LPOP', hkey)
+    pop_oldest(hkey, mkey)
   end
 end
-local function global_epoch(ekey, token)
+local function global_epoch(ekey, token, keep)
   local e = redis.call('GET', ekey)
   if not e then
-    redis.call('SET', ekey, token)
+    if keep > 0 then
+      redis.call('SET', ekey, token, 'PX', keep)
+    else
+      redis.call('SET', ekey, token)
+    end
     e = token
   end
   return e
 end
+-- Forgets up to n channels of the index not published to since `cutoff` whose keys have expired
+-- (one still there, e.g. kept by another node's longer settings, is looked at again later).
+local function prune(seen, channels, prefix, cutoff, now, n)
+  local names = redis.call('ZRANGEBYSCORE', seen, '-inf', cutoff, 'LIMIT', 0, n)
+  for i = 1, #names do
+    if redis.call('EXISTS', prefix .. 'm:' .. names[i]) == 0 then
+      redis.call('ZREM', seen, names[i])
+      redis.call('ZREM', channels, names[i])
+    else
+      redis.call('ZADD', seen, now, names[i])
+    end
+  end
+  return #names
+end
 local function describe(mkey, hkey, now, ttl)
   local m = redis.call('HMGET', mkey, 'epoch', 'offset', 'publishes', 'last_at')
   if not m[1] then return nil end
-  trim_expired(hkey, now, ttl)
+  trim_expired(hkey, mkey, now, ttl)
   local len = redis.call('LLEN', hkey)
   local last = tonumber(m[2])
   return {m[1], last, last - len + 1, len, tonumber(m[3]) or 0, tonumber(m[4]) or 0}
 end
 )lua";
 
-// KEYS: meta, history, channels, epoch[, idempotency key]
+// KEYS: meta, history, channels, epoch, seen[, idempotency key]
 // ARGV: channel, fresh epoch token, now ms, history size, history ttl ms, idempotency window ms,
-//       event JSON after the position ("channel":..,"name":..,"kind":..,"data":..}), pubsub channel
-// → {duplicate 0|1, offset, epoch}
+//       event JSON after the position ("channel":..,"name":..,"kind":..,"data":..}), pubsub channel,
+//       history max bytes (0: none), this event's cost, keep ms (0: no expiry), max channels, key prefix
+// → {duplicate 0|1, offset, epoch}, or {-1, channels held} when a new channel would pass the cap
 inline constexpr const char* publish = R"lua(
 local now = tonumber(ARGV[3])
-if KEYS[5] then
-  local prev = redis.call('GET', KEYS[5])
+local keep = tonumber(ARGV[11])
+if KEYS[6] then
+  local prev = redis.call('GET', KEYS[6])
   if prev then
     local exp, off, ep = string.match(prev, '^(%-?%d+):(%d+):(.*)$')
     if exp and tonumber(exp) > now then return {1, tonumber(off), ep} end
@@ -59,38 +93,59 @@ if KEYS[5] then
 end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
-  epoch = global_epoch(KEYS[4], ARGV[2])
+  local cap = tonumber(ARGV[12])
+  if keep > 0 then prune(KEYS[5], KEYS[3], ARGV[13], now - keep, now, 100) end
+  local held = redis.call('ZCARD', KEYS[5])
+  if held >= cap and keep > 0 then
+    prune(KEYS[5], KEYS[3], ARGV[13], now - keep, now, 1000)
+    held = redis.call('ZCARD', KEYS[5])
+  end
+  if held >= cap then return {-1, held} end
+  epoch = global_epoch(KEYS[4], ARGV[2], keep)
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0, 'publishes', 0, 'last_at', 0)
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0, 'publishes', 0, 'last_at', 0, 'bytes', 0)
   redis.call('ZADD', KEYS[3], 0, ARGV[1])
 end
+redis.call('ZADD', KEYS[5], now, ARGV[1])
 local off = redis.call('HINCRBY', KEYS[1], 'offset', 1)
 redis.call('HINCRBY', KEYS[1], 'publishes', 1)
 redis.call('HSET', KEYS[1], 'last_at', ARGV[3])
-local ev = '{"published_at":' .. ARGV[3] .. ',"offset":' .. off .. ',"epoch":"' .. epoch .. '",' .. ARGV[7]
-trim_expired(KEYS[2], now, tonumber(ARGV[5]))
+local ev = '{"published_at":' .. ARGV[3] .. ',"cost":' .. ARGV[10] .. ',"offset":' .. off .. ',"epoch":"' .. epoch ..
+  '",' .. ARGV[7]
+trim_expired(KEYS[2], KEYS[1], now, tonumber(ARGV[5]))
 local size = tonumber(ARGV[4])
+local max_bytes = tonumber(ARGV[9])
 if size > 0 then
   redis.call('RPUSH', KEYS[2], ev)
-  redis.call('LTRIM', KEYS[2], -size, -1)
+  local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', tonumber(ARGV[10]))
+  local len = redis.call('LLEN', KEYS[2])
+  while len > 0 and (len > size or (max_bytes > 0 and bytes > max_bytes)) do
+    pop_oldest(KEYS[2], KEYS[1])
+    bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes'))
+    len = len - 1
+  end
 end
-if KEYS[5] then
+if keep > 0 then
+  redis.call('PEXPIRE', KEYS[1], keep)
+  redis.call('PEXPIRE', KEYS[2], keep)
+end
+if KEYS[6] then
   local window = tonumber(ARGV[6])
-  redis.call('SET', KEYS[5], string.format('%d:%d:%s', now + window, off, epoch), 'PX', math.max(1, window))
+  redis.call('SET', KEYS[6], string.format('%d:%d:%s', now + window, off, epoch), 'PX', math.max(1, window))
 end
 redis.call('PUBLISH', ARGV[8], ev)
 return {0, off, epoch}
 )lua";
 
 // KEYS: meta, history, epoch
-// ARGV: fresh epoch token, now ms, history ttl ms, after (-1: position only), limit
+// ARGV: fresh epoch token, now ms, history ttl ms, after (-1: position only), limit, keep ms
 // → {epoch, last offset, first available, event JSON...}
 inline constexpr const char* read = R"lua(
 local m = redis.call('HMGET', KEYS[1], 'epoch', 'offset')
 if not m[1] then
-  return {global_epoch(KEYS[3], ARGV[1]), 0, 1}
+  return {global_epoch(KEYS[3], ARGV[1], tonumber(ARGV[6])), 0, 1}
 end
-trim_expired(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]))
+trim_expired(KEYS[2], KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 local last = tonumber(m[2])
 local len = redis.call('LLEN', KEYS[2])
 local first = last - len + 1
@@ -131,6 +186,13 @@ for i = 1, #names do
   end
 end
 return out
+)lua";
+
+// KEYS: seen, channels   ARGV: cutoff ms (now - keep), now ms, key prefix, at most this many
+// → channels held after pruning
+inline constexpr const char* sweep = R"lua(
+prune(KEYS[1], KEYS[2], ARGV[3], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4]))
+return redis.call('ZCARD', KEYS[1])
 )lua";
 
 }  // namespace herald::broker::redis_scripts

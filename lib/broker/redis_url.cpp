@@ -1,6 +1,8 @@
 // Redis URL parsing: scheme, optional credentials, host (name, IPv4 or [IPv6]), port, db number.
 #include "lib/broker/redis_url.hpp"
 
+#include "lib/util/url_mask.hpp"
+
 #include <charconv>
 
 namespace herald::broker {
@@ -9,18 +11,9 @@ namespace {
 
 constexpr const char* expected_form = "expected redis://[:password@]host:port[/db]";
 
-// The URL as it may be shown: any credentials replaced by ***.
-std::string masked(std::string_view url) {
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return std::string(url);
-    auto rest = url.substr(scheme_end + 3);
-    auto at = rest.rfind('@');
-    if (at == std::string_view::npos) return std::string(url);
-    return std::string(url.substr(0, scheme_end + 3)) + ":***@" + std::string(rest.substr(at + 1));
-}
 
 model::error bad(std::string_view url, const std::string& why) {
-    return model::error{"invalid_broker_url", 400, "invalid broker URL '" + masked(url) + "': " + why,
+    return model::error{"invalid_broker_url", 400, "invalid broker URL '" + util::mask_url_credentials(url) + "': " + why,
                         "use redis://[:password@]host:port[/db] in --broker or HERALD_BROKER"};
 }
 

@@ -1,19 +1,27 @@
-// History ring: a deque trimmed from the front by count and age.
+// History ring: a deque trimmed from the front by count, bytes and age; a running byte total.
 #include "lib/history/history_ring.hpp"
 
 #include <algorithm>
 
 namespace herald::history {
 
+void history_ring::pop_front() {
+    bytes_ -= cost(*events_.front());
+    events_.pop_front();
+}
+
 void history_ring::append(model::event_ptr ev) {
     if (max_count_ == 0) return;
+    bytes_ += cost(*ev);
     events_.push_back(std::move(ev));
-    while (events_.size() > max_count_) events_.pop_front();
+    while (events_.size() > max_count_) pop_front();
+    if (max_bytes_ > 0)
+        while (!events_.empty() && bytes_ > max_bytes_) pop_front();
 }
 
 void history_ring::evict_expired(std::int64_t now_ms) {
     if (max_age_ms_ <= 0) return;
-    while (!events_.empty() && events_.front()->published_at <= now_ms - max_age_ms_) events_.pop_front();
+    while (!events_.empty() && events_.front()->published_at <= now_ms - max_age_ms_) pop_front();
 }
 
 std::vector<model::event_ptr> history_ring::since(std::uint64_t after, std::size_t limit) const {

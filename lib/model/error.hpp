@@ -3,6 +3,7 @@
 // Plain values, no I/O; safe to copy between threads.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
@@ -28,10 +29,16 @@ error unsupported_media_type(const std::string& content_type);
 error body_too_large(std::size_t limit);
 error data_too_large(std::size_t size, std::size_t limit);
 error too_many_channels(std::size_t count, std::size_t limit);
-error too_many_connections(std::size_t limit);
+error too_many_connections(std::size_t limit, bool internal = false);
 error bad_request(const std::string& message);
 error unavailable(const std::string& message, const std::string& hint);
+error broker_timeout(const std::string& message);
 error internal(const std::string& message);
+error origin_not_allowed(const std::string& origin);
+error cross_origin_refused();
+error host_not_allowed(const std::string& host);
+error too_many_publishes(std::size_t count, std::size_t limit);
+error reply_timeout(std::int64_t ms);
 }  // namespace errors
 
 // A value or a named error; the data plane reports failures through this, never by throwing.

@@ -30,6 +30,7 @@ struct limits {
     std::size_t history_size = 100;
     std::int64_t history_ttl_ms = 10 * 60 * 1000;
     std::int64_t idempotency_window_ms = 5 * 60 * 1000;
+    std::size_t history_max_bytes = 1 << 20;
 };
 
 class recording_handler final : public broker_handler {
@@ -159,6 +160,7 @@ public:
         o.history_size = l.history_size;
         o.history_ttl_ms = l.history_ttl_ms;
         o.idempotency_window_ms = l.idempotency_window_ms;
+        o.history_max_bytes = l.history_max_bytes;
         return std::make_unique<memory_broker>(clock, o);
     }
 };
@@ -175,6 +177,7 @@ public:
         o.history_size = l.history_size;
         o.history_ttl_ms = l.history_ttl_ms;
         o.idempotency_window_ms = l.idempotency_window_ms;
+        o.history_max_bytes = l.history_max_bytes;
         o.key_prefix = fresh_prefix();
         auto b = redis_broker::open(shared_redis()->url(), clock, o);
         if (!b) {

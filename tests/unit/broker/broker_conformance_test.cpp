@@ -1,7 +1,7 @@
 // Broker conformance: one suite run over every broker (memory; Redis on a real redis-server, skipped
 // with the reason when none is installed): offsets per channel from 1, one epoch, what publish
-// returns and hands to the handler (in order), read() contracts, history limits by count and age
-// (manual clock), idempotency keys (repeat, per channel, empty, window), info/list_channels, and
+// returns and hands to the handler (in order), read() contracts, history limits by count, bytes and
+// age (manual clock), idempotency keys (repeat, per channel, empty, window), info/list_channels, and
 // per-channel order under concurrent publishers.
 #include <gtest/gtest.h>
 
@@ -176,6 +176,23 @@ TEST_P(BrokerConformance, KeepsHistorySizeEventsPerChannel) {
     EXPECT_EQ(h.last_offset, 5u);
     EXPECT_EQ(offsets(read(b, "a", 3, 1).events), (offs{4}));
     EXPECT_EQ(offsets(read(b, "b", 0).events), (offs{1}));
+}
+
+TEST_P(BrokerConformance, KeepsHistoryWithinTheByteBound) {
+    lim.history_max_bytes = 1000;  // each event costs its data + 64 bytes
+    auto& b = make();
+    for (int i = 0; i < 5; ++i) publish(b, request("a", std::string(200, 'x')));  // 264 each: 3 fit
+    for (int i = 0; i < 40; ++i) publish(b, request("empty", ""));                // 64 each: 15 fit
+    auto h = read(b, "a", 0);
+    EXPECT_EQ(offsets(h.events), (offs{3, 4, 5}));
+    EXPECT_EQ(h.first_available, 3u);
+    EXPECT_EQ(h.last_offset, 5u);
+    auto e = read(b, "empty", 0);
+    EXPECT_EQ(e.events.size(), 15u) << "zero-byte events count too";
+    EXPECT_EQ(e.first_available, 26u);
+    publish(b, request("a", std::string(700, 'y')));  // 764: with one more of 264 it would be over
+    EXPECT_EQ(offsets(read(b, "a", 0).events), (offs{6}));
+    EXPECT_EQ(info("a")->history_size, 1u);
 }
 
 TEST_P(BrokerConformance, ZeroHistoryKeepsOnlyPositions) {

@@ -1,12 +1,15 @@
 // broker/memory_broker, what only the memory broker promises: a stable per-broker epoch, events
 // readable by the time publish calls back, running without a handler, the idempotency-key and
-// channel caps, and stats. The contract every broker shares (offsets, order, history, reads,
+// channel caps, stats, and the sweep (manual clock): expired keys go without another publish,
+// idle channels are dropped (freeing the cap) and come back in a new epoch, the sweeper thread. The contract every broker shares (offsets, order, history, reads,
 // idempotency, concurrency) is tested once for both brokers in broker_conformance_test.cpp.
 #include "lib/broker/memory_broker.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -167,6 +170,109 @@ TEST_F(MemoryBrokerTest, StatsCountChannelsAndHistory) {
     EXPECT_EQ(s.channels, 2u);
     EXPECT_EQ(s.history_events, 3u);
     EXPECT_EQ(b.kind(), "memory");
+}
+
+TEST_F(MemoryBrokerTest, IdempotencyKeysExpireOnASweepWithoutAnotherPublish) {
+    opts.idempotency_window_ms = 1000;
+    auto& b = make();
+    publish(b, request("a", "x", "k1"));
+    publish(b, request("a", "x", "k2"));
+    publish(b, request("b", "x", "k1"));
+    EXPECT_EQ(b.stats().idempotency_keys, 3u);
+    clock.advance(999);
+    b.sweep();
+    EXPECT_EQ(b.stats().idempotency_keys, 3u) << "still inside the window";
+    clock.advance(1);
+    b.sweep();
+    EXPECT_EQ(b.stats().idempotency_keys, 0u) << "a channel nobody publishes to again must not keep its keys";
+    EXPECT_FALSE(publish(b, request("a", "x", "k1"))->duplicate);
+}
+
+TEST_F(MemoryBrokerTest, SweepKeepsChannelsThatStillHoldHistoryOrKeys) {
+    opts.history_ttl_ms = 1000;
+    opts.idempotency_window_ms = 3000;
+    auto& b = make();
+    publish(b, request("a", "x", "k"));
+    EXPECT_EQ(b.idle_after_ms(), 3000);
+    clock.advance(2000);  // history gone, the key still remembered
+    EXPECT_EQ(b.sweep(), 0u);
+    EXPECT_EQ(b.stats().channels, 1u);
+    EXPECT_EQ(read(b, "a", std::nullopt).last_offset, 1u);
+    clock.advance(1000);
+    EXPECT_EQ(b.sweep(), 1u);
+    EXPECT_EQ(b.stats().channels, 0u);
+}
+
+TEST_F(MemoryBrokerTest, ADroppedChannelComesBackInANewEpochSoOldCursorsGetAReset) {
+    opts.history_ttl_ms = 1000;
+    opts.idempotency_window_ms = 1000;
+    auto& b = make();
+    auto first = publish(b, request("a"));
+    publish(b, request("a"));
+    clock.advance(1000);
+    EXPECT_EQ(b.sweep(), 1u);
+    auto h = read(b, "a", 2);
+    EXPECT_EQ(h.last_offset, 0u);
+    EXPECT_NE(h.epoch, first->epoch) << "offsets restart: the same epoch would make old cursors point at new events";
+    auto again = publish(b, request("a"));
+    EXPECT_EQ(again->offset, 1u);
+    EXPECT_NE(again->epoch, first->epoch);
+    EXPECT_EQ(again->epoch, h.epoch) << "a subscriber that read the empty channel gets its first event in its epoch";
+}
+
+TEST_F(MemoryBrokerTest, IdleChannelsFreeTheChannelCap) {
+    opts.max_channels = 2;
+    opts.history_ttl_ms = 1000;
+    opts.idempotency_window_ms = 1000;
+    auto& b = make();
+    ASSERT_TRUE(publish(b, request("a")).ok());
+    ASSERT_TRUE(publish(b, request("b")).ok());
+    auto refused = publish(b, request("c"));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.err().status, 503);
+    EXPECT_NE(refused.err().hint.find("history.max_channels"), std::string::npos) << refused.err().hint;
+    clock.advance(500);
+    ASSERT_TRUE(publish(b, request("b")).ok());
+    clock.advance(600);  // a idle for 1100 ms, b for 600 ms
+    ASSERT_TRUE(publish(b, request("c")).ok()) << "reaching the cap sweeps idle channels away";
+    EXPECT_EQ(b.stats().channels, 2u);
+    EXPECT_EQ(read(b, "b", std::nullopt).last_offset, 2u);
+}
+
+TEST_F(MemoryBrokerTest, TheSweeperThreadSweepsByItself) {
+    opts.history_ttl_ms = 1000;
+    opts.idempotency_window_ms = 1000;
+    opts.sweep_interval_ms = 5;
+    auto& b = make();
+    publish(b, request("a", "x", "k"));
+    clock.advance(1000);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (b.stats().channels != 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(b.stats().channels, 0u);
+    EXPECT_EQ(b.stats().idempotency_keys, 0u);
+}
+
+TEST_F(MemoryBrokerTest, PublishesRacingSweepsKeepEveryEpochContiguous) {
+    opts.history_ttl_ms = 1000;
+    opts.idempotency_window_ms = 1000;
+    auto& b = make();
+    std::atomic<bool> stop{false};
+    std::thread sweeper([&] {
+        while (!stop) {
+            clock.advance(1000);
+            b.sweep();
+        }
+    });
+    for (int i = 0; i < 20000; ++i) ASSERT_TRUE(publish(b, request("a")).ok());
+    stop = true;
+    sweeper.join();
+    std::map<std::string, std::uint64_t> last;
+    for (const auto& ev : handler.events()) {
+        auto& l = last[ev->epoch];
+        EXPECT_EQ(ev->offset, l + 1) << "epoch " << ev->epoch;
+        l = ev->offset;
+    }
 }
 
 }  // namespace

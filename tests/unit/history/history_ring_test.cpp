@@ -1,5 +1,5 @@
-// history/history_ring: eviction by count (at append) and by age (driven by a manual clock),
-// reads after an offset with a limit, and the first offset still held.
+// history/history_ring: eviction by count and bytes (at append) and by age (driven by a manual
+// clock), reads after an offset with a limit, and the first offset still held.
 #include "lib/history/history_ring.hpp"
 
 #include <gtest/gtest.h>
@@ -162,6 +162,60 @@ TEST(HistoryRing, ReturnsTheSameEventObjects) {
     auto got = ring.since(0, 1);
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].get(), ev.get());
+}
+
+model::event_ptr sized_event(std::uint64_t offset, std::size_t data_bytes, std::int64_t published_at = 0) {
+    auto ev = std::make_shared<model::event>();
+    ev->channel = "news";
+    ev->offset = offset;
+    ev->epoch = "e1";
+    ev->data.assign(data_bytes, 'x');
+    ev->published_at = published_at;
+    return ev;
+}
+
+TEST(HistoryRing, EvictsByBytesCountingDataAndAFixedCostPerEvent) {
+    // 3 events of 100 data bytes cost 3 * (100 + 64) = 492; a fourth would make 656.
+    history_ring ring(100, 0, 500);
+    for (std::uint64_t i = 1; i <= 3; ++i) ring.append(sized_event(i, 100));
+    EXPECT_EQ(ring.size(), 3u);
+    EXPECT_EQ(ring.bytes(), 492u);
+    ring.append(sized_event(4, 100));
+    EXPECT_EQ(offsets(ring.since(0, 100)), (offs{2, 3, 4}));
+    EXPECT_EQ(ring.bytes(), 492u);
+    ring.append(sized_event(5, 200));  // 164 * 3 + 264 = 756 > 500: two go
+    EXPECT_EQ(offsets(ring.since(0, 100)), (offs{4, 5}));
+    EXPECT_EQ(ring.bytes(), 164u + 264u);
+}
+
+TEST(HistoryRing, ZeroByteEventsStillCountAgainstTheByteBound) {
+    history_ring ring(1000000, 0, 64 * 10);
+    for (std::uint64_t i = 1; i <= 100; ++i) ring.append(sized_event(i, 0));
+    EXPECT_EQ(ring.size(), 10u) << "an empty event costs 64 bytes";
+    EXPECT_EQ(ring.first_offset(), 91u);
+}
+
+TEST(HistoryRing, AnEventLargerThanTheByteBoundIsNotKept) {
+    history_ring ring(10, 0, 100);
+    ring.append(sized_event(1, 10));
+    ring.append(sized_event(2, 1000));
+    EXPECT_TRUE(ring.empty());
+    EXPECT_EQ(ring.bytes(), 0u);
+}
+
+TEST(HistoryRing, ByteTotalFollowsAgeAndCountEviction) {
+    test::manual_clock clock(1000);
+    history_ring ring(2, 100, 0);
+    ring.append(sized_event(1, 10, clock.now_ms()));
+    clock.advance(50);
+    ring.append(sized_event(2, 20, clock.now_ms()));
+    EXPECT_EQ(ring.bytes(), 74u + 84u);
+    ring.append(sized_event(3, 30, clock.now_ms()));  // count 2: the first goes
+    EXPECT_EQ(ring.bytes(), 84u + 94u);
+    clock.advance(100);  // both are 100 ms old now
+    ring.evict_expired(clock.now_ms());
+    EXPECT_TRUE(ring.empty());
+    EXPECT_EQ(ring.bytes(), 0u);
 }
 
 }  // namespace
