@@ -45,12 +45,14 @@ _herald() {
         --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
         --broker) COMPREPLY=($(compgen -W "memory redis://" -- "$cur")); return ;;
         --metrics-top-channels|--sse-retry|--max-header-bytes|--request-timeout|--drain-window|--shutdown-timeout) return ;;
+        --internal-host|--allowed-origin|--redis-command-timeout|--redis-ping-interval|--history-max-bytes|\
+        --idempotency-window|--max-broker-channels|--max-batch-publishes|--max-internal-connections) return ;;
         --config|--jwt-public-key|--private-key) _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --alg) COMPREPLY=($(compgen -W "HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512" -- "$cur")); return ;;
     esac
     local opts
     case "$cmd" in
-        serve) opts="--config --metrics-top-channels --broker --log-format --sse-retry --max-header-bytes --request-timeout --drain-window --shutdown-timeout --public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --jwt-secret --jwt-public-key --jwt-audience --jwt-issuer --public-channels --token-cookie --auth-expiring-notice --api-key --help" ;;
+        serve) opts="--config --metrics-top-channels --broker --log-format --sse-retry --max-header-bytes --request-timeout --drain-window --shutdown-timeout --public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --jwt-secret --jwt-public-key --jwt-audience --jwt-issuer --public-channels --token-cookie --auth-expiring-notice --api-key --internal-host --allowed-origin --redis-command-timeout --redis-ping-interval --history-max-bytes --idempotency-window --max-broker-channels --max-batch-publishes --max-internal-connections --help" ;;
         publish) opts="--url --event -e --idempotency-key --text --json --ndjson --api-key --help" ;;
         tail) opts="--url --since --count -n --json --ws --quiet -q --token --api-key --help" ;;
         "channels list") opts="--prefix --limit --json --url --api-key --help" ;;
