@@ -102,7 +102,7 @@ void handle_publish(services& svc, std::string_view content_type, std::string bo
         reply(error_reply(model::errors::unsupported_media_type(media_type(content_type))));
         return;
     }
-    auto parsed = protocol::parse_publish_body(body);
+    auto parsed = protocol::parse_publish_body(body, svc.cfg().limits.max_batch_publishes);
     if (!parsed) {
         svc.stats.publish_errors.fetch_add(1, std::memory_order_relaxed);
         reply(error_reply(parsed.err()));

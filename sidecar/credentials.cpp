@@ -38,11 +38,11 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
     return std::nullopt;
 }
 
-std::optional<std::string> subscriber_token(const token_sources& s) {
-    if (s.query) return s.query;
-    if (auto b = bearer_token(s.authorization)) return b;
+std::optional<presented_token> subscriber_token(const token_sources& s) {
+    if (s.query) return presented_token{*s.query, false};
+    if (auto b = bearer_token(s.authorization)) return presented_token{std::move(*b), false};
     if (!s.cookie_name.empty())
-        if (auto c = cookie_value(s.cookie_header, s.cookie_name)) return c;
+        if (auto c = cookie_value(s.cookie_header, s.cookie_name)) return presented_token{std::move(*c), true};
     return std::nullopt;
 }
 

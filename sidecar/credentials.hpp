@@ -20,6 +20,10 @@ struct token_sources {
     std::string_view cookie_header;    // Cookie header
     std::string_view cookie_name;      // configured; empty: cookies are not read
 };
-std::optional<std::string> subscriber_token(const token_sources& s);
+struct presented_token {
+    std::string value;
+    bool from_cookie = false;  // ambient: the browser sends it by itself, so the Origin matters
+};
+std::optional<presented_token> subscriber_token(const token_sources& s);
 
 }  // namespace herald::sidecar

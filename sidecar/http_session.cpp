@@ -1,4 +1,5 @@
-// HTTP session: bounded request reading, routing, JSON replies, hand-off to SSE.
+// HTTP session: bounded request reading, guards, routing, JSON replies (headers only for HEAD),
+// reply deadlines, hand-off to SSE and WebSocket sessions.
 #include "sidecar/http_session.hpp"
 
 #include <algorithm>
@@ -9,10 +10,13 @@
 #include "lib/model/channel.hpp"
 #include "lib/protocol/json_codec.hpp"
 #include "lib/protocol/ws_handshake.hpp"
+#include "lib/auth/browser_rules.hpp"
 #include "sidecar/api_inspect.hpp"
+#include "sidecar/api_probes.hpp"
 #include "sidecar/api_publish.hpp"
 #include "sidecar/api_users.hpp"
 #include "sidecar/credentials.hpp"
+#include "sidecar/request_guard.hpp"
 #include "sidecar/request_target.hpp"
 #include "sidecar/sse_session.hpp"
 #include "sidecar/ws_session.hpp"
@@ -111,15 +115,33 @@ bool needs_api_key(route_id id) {
     }
 }
 
-// With a cookie token the browser sends credentials, and "*" is not allowed with them.
-std::string allow_origin_for(std::string_view origin, const config::config& cfg) {
-    if (origin.empty()) return {};
-    return cfg.auth.token_cookie.empty() ? std::string("*") : std::string(origin);
+// The Access-Control-Allow-Origin value for a public-listener request ("" for none): see
+// lib/auth/browser_rules.hpp. The internal listener never answers with CORS headers.
+std::string allow_origin_for(listener_kind kind, std::string_view origin, const config::config& cfg) {
+    if (kind != listener_kind::public_listener) return {};
+    switch (auth::cors_for(origin, cfg.auth.allowed_origins)) {
+        case auth::cors_grant::any:
+            return "*";
+        case auth::cors_grant::credentialed:
+            return std::string(origin);
+        case auth::cors_grant::none:
+            break;
+    }
+    return {};
 }
 }  // namespace
 
 void http_session::handle(request& req) {
-    origin_ = allow_origin_for(req[http::field::origin], svc_.cfg());
+    head_ = req.method() == http::verb::head;
+    origin_ = allow_origin_for(kind_, req[http::field::origin], svc_.cfg());
+    if (auto e = guard_request(req, kind_, svc_.cfg(), svc_.auth())) {
+        if (e->status != 400) {
+            refuse(*e, req);
+        } else {
+            reply_error(*e, req.version(), false);
+        }
+        return;
+    }
     auto target = parse_target(req.target());
     if (!target) {
         reply_error(model::errors::bad_request("malformed percent-escape in '" + std::string(req.target()) + "'"),
@@ -133,6 +155,13 @@ void http_session::handle(request& req) {
             return;
         }
     }
+    auto answer = [&](const probe_reply& p) {
+        response res{static_cast<http::status>(p.status), req.version()};
+        res.set(http::field::content_type, p.content_type);
+        res.body() = p.body;
+        res.keep_alive(req.keep_alive());
+        reply(std::move(res));
+    };
     switch (route.id) {
         case route_id::none: {
             response res;
@@ -148,51 +177,30 @@ void http_session::handle(request& req) {
         }
         case route_id::cors_preflight: {
             response res{http::status::no_content, req.version()};
-            res.set(http::field::access_control_allow_origin, "*");
-            res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-            res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, Last-Event-ID, Idempotency-Key");
-            res.set(http::field::access_control_max_age, "600");
-            if (!origin_.empty() && origin_ != "*") res.set(http::field::access_control_allow_credentials, "true");
+            res.set(http::field::allow, "GET, HEAD, POST, OPTIONS");
+            if (!origin_.empty()) {  // ACAO (and credentials) are added by reply()
+                res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+                res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, Last-Event-ID, Idempotency-Key");
+                res.set(http::field::access_control_max_age, "600");
+            }
             res.keep_alive(req.keep_alive());
             reply(std::move(res));
             return;
         }
-        case route_id::healthz: {
-            response res{http::status::ok, req.version()};
-            res.set(http::field::content_type, "application/json");
-            res.body() = svc_.stopping.load() ? R"({"status":"stopping"})" : R"({"status":"ok"})";
-            res.keep_alive(req.keep_alive());
-            reply(std::move(res));
+        case route_id::healthz:
+            answer(healthz(svc_));
             return;
-        }
-        case route_id::readyz: {
-            const bool draining = svc_.stopping.load();
-            const bool broker_up = svc_.node.broker().healthy();
-            const bool ready = !draining && broker_up;
-            response res{ready ? http::status::ok : http::status::service_unavailable, req.version()};
-            res.set(http::field::content_type, "application/json");
-            res.body() = ready ? R"({"status":"ready"})" : draining ? R"({"status":"draining"})" : R"({"status":"broker_unavailable"})";
-            res.keep_alive(req.keep_alive());
-            reply(std::move(res));
+        case route_id::readyz:
+            answer(readyz(svc_));
             return;
-        }
-        case route_id::metrics: {
-            response res{http::status::ok, req.version()};
-            res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-            metrics::gauges g;
-            g.channels = svc_.node.hub().channel_count();
-            g.subscriptions = svc_.node.hub().subscription_count();
-            g.history_events = svc_.node.broker().stats().history_events;
-            g.broker_kind = svc_.node.broker().kind();
-            g.broker_up = svc_.node.broker().healthy();
-            g.draining = svc_.stopping.load();
-            g.busiest = svc_.node.hub().busiest(svc_.cfg().metrics_top_channels);
-            res.body() = svc_.stats.render(g);
-            res.keep_alive(req.keep_alive());
-            reply(std::move(res));
+        case route_id::metrics:
+            answer(metrics_page(svc_));
             return;
-        }
         case route_id::sse:
+            if (head_) {  // what a GET would start with, and no stream
+                answer({200, "text/event-stream; charset=utf-8", {}});
+                return;
+            }
             start_sse(req);
             return;
         case route_id::ws:
@@ -211,8 +219,14 @@ void http_session::handle(request& req) {
     // API calls: the reply may come from the broker's thread; bring it back to this shard.
     auto version = req.version();
     auto keep_alive = req.keep_alive();
-    auto done = [self = shared_from_this(), version, keep_alive](api_reply r) {
-        asio::dispatch(self->home_.io(), [self, version, keep_alive, r = std::move(r)]() mutable {
+    const auto call = ++call_;
+    awaiting_ = true;
+    awaiting_version_ = version;
+    reply_deadline_ms_ = home_.coarse_now() + svc_.cfg().limits.request_timeout_ms;
+    auto done = [self = shared_from_this(), version, keep_alive, call](api_reply r) {
+        asio::dispatch(self->home_.io(), [self, version, keep_alive, call, r = std::move(r)]() mutable {
+            if (!self->awaiting_ || self->call_ != call) return;  // answered by the deadline already
+            self->awaiting_ = false;
             response res{static_cast<http::status>(r.status), version};
             res.set(http::field::content_type, "application/json");
             res.body() = std::move(r.body);
@@ -283,7 +297,14 @@ model::result<auth::identity> http_session::subscriber(const request& req, const
     }
     token_sources src{target.param("token"), req[http::field::authorization], req[http::field::cookie],
                       svc_.cfg().auth.token_cookie};
-    return svc_.auth().authenticate(subscriber_token(src));
+    auto token = subscriber_token(src);
+    if (!token) return svc_.auth().authenticate(std::nullopt);
+    // A cookie is sent by the browser on its own, whichever page asks: only listed origins may use
+    // it (a request without Origin is same-origin or not from a browser page).
+    const auto origin = req[http::field::origin];
+    if (token->from_cookie && !origin.empty() && !auth::origin_listed(origin, svc_.cfg().auth.allowed_origins))
+        return model::errors::origin_not_allowed(std::string(origin));
+    return svc_.auth().authenticate(std::move(token->value));
 }
 
 std::optional<model::error> http_session::check_channels(const auth::identity& who,
@@ -331,7 +352,7 @@ void http_session::start_sse(request& req) {
     p.channels = std::move(*channels);
     p.user = who->sub.value_or("");
     p.exp_ms = who->exp_ms;
-    p.allow_origin = allow_origin_for(req[http::field::origin], svc_.cfg());
+    p.allow_origin = origin_;
     auto envelope = target->param("envelope");
     if (envelope && *envelope != "json" && *envelope != "none") {
         fail({"invalid_envelope", 400, "envelope '" + *envelope + "' is not known", "use envelope=json or leave it out"});
@@ -391,7 +412,10 @@ void http_session::start_ws(request& req) {
     auto who = subscriber(req, *target);
     if (!who) {
         count_refusal(who.err(), "websocket upgrade");
-        p.refusal = {who.err().code == "token_expired" ? model::disconnects::token_expired : model::disconnects::forbidden,
+        const auto& code = who.err().code;
+        p.refusal = {code == "token_expired"        ? model::disconnects::token_expired
+                     : code == "origin_not_allowed" ? model::disconnects::origin_not_allowed
+                                                    : model::disconnects::forbidden,
                      who.err().message};
         channels->clear();
     } else if (auto e = check_channels(*who, *channels)) {
@@ -449,11 +473,10 @@ void http_session::reply(response res) {
         }
     }
     if (stopping_) res.keep_alive(false);
-    res.prepare_payload();
     auto sp = std::make_shared<response>(std::move(res));
     writing_ = true;
     stream_.expires_after(std::chrono::milliseconds(svc_.cfg().limits.request_timeout_ms));
-    http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
+    auto written = [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
         self->writing_ = false;
         if (!ec && !sp->keep_alive() && self->linger_) {
             self->linger();
@@ -464,6 +487,20 @@ void http_session::reply(response res) {
             return;
         }
         self->read_request();
+    };
+    if (!head_) {
+        sp->prepare_payload();
+        http::async_write(stream_, *sp, std::move(written));
+        return;
+    }
+    // HEAD (RFC 9110 §9.3.2): the headers a GET would get, then nothing, so the next response on a
+    // keep-alive connection starts where the client expects it.
+    const auto status = sp->result_int();
+    if (status != 204 && status != 304 && (*sp)[http::field::content_type] != "text/event-stream; charset=utf-8")
+        sp->content_length(sp->body().size());
+    auto sr = std::make_shared<http::response_serializer<http::string_body>>(*sp);
+    http::async_write_header(stream_, *sr, [sr, written = std::move(written)](beast::error_code ec, std::size_t n) {
+        written(ec, n);
     });
 }
 
@@ -489,13 +526,23 @@ void http_session::drain() {
     });
 }
 
+void http_session::tick(std::int64_t now_ms) {
+    if (!awaiting_ || closed_ || now_ms < reply_deadline_ms_) return;
+    // The broker has not answered (it may hang): answer for it, and ignore its late result.
+    awaiting_ = false;
+    ++call_;
+    svc_.stats.reply_timeouts.fetch_add(1, std::memory_order_relaxed);
+    svc_.log.warn("conn={} no answer from the broker within {} ms; replied 503", id_, svc_.cfg().limits.request_timeout_ms);
+    reply_error(model::errors::reply_timeout(svc_.cfg().limits.request_timeout_ms), awaiting_version_, false);
+}
+
 void http_session::close() {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     stream_.close();
-    svc_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    svc_.stats.connection_closed(kind_ == listener_kind::internal_listener);
     home_.remove(shared_from_this());
 }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 #include <optional>
@@ -32,7 +33,8 @@ public:
 
     void start();  // shard thread
 
-    void tick(std::int64_t) override {}
+    // Answers 503 reply_timeout for an API call whose broker result is overdue.
+    void tick(std::int64_t now_ms) override;
     void shutdown() override;
     void flush() override {}
 
@@ -73,6 +75,11 @@ private:
     bool handed_off_ = false;
     bool closed_ = false;
     bool linger_ = false;
+    bool head_ = false;          // the request being answered is HEAD: headers only
+    bool awaiting_ = false;      // an API call's result is pending
+    std::uint64_t call_ = 0;     // which API call a late result belongs to
+    unsigned awaiting_version_ = 11;
+    std::int64_t reply_deadline_ms_ = 0;
 };
 
 }  // namespace herald::sidecar

@@ -1,4 +1,4 @@
-// Listener: bind/listen with a clear error, accept loop onto shards, connection cap.
+// Listener: bind/listen with a clear error, accept loop onto shards, a connection cap per listener.
 #include "sidecar/listener.hpp"
 
 #include <boost/asio/post.hpp>
@@ -65,19 +65,19 @@ void listener::accept() {
         if (!ec) {
             auto& svc = self->svc_;
             svc.stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-            auto open = svc.stats.connections_open.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (static_cast<std::size_t>(open) > svc.cfg().limits.max_connections) {
-                svc.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+            const bool internal = self->kind_ == listener_kind::internal_listener;
+            const auto cap = internal ? svc.cfg().limits.max_internal_connections : svc.cfg().limits.max_connections;
+            if (!svc.stats.try_open_connection(internal, cap)) {
                 svc.stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
                 auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::steady_clock::now().time_since_epoch())
                                .count();
                 if (now != self->last_reject_log_) {
                     self->last_reject_log_ = now;
-                    svc.log.warn("connection limit of {} reached on {}: refusing new connections",
-                                 svc.cfg().limits.max_connections, self->address_);
+                    svc.log.warn("connection limit of {} reached on the {} listener {}: refusing new connections",
+                                 cap, internal ? "internal" : "public", self->address_);
                 }
-                std::string body = protocol::error_json(model::errors::too_many_connections(svc.cfg().limits.max_connections));
+                std::string body = protocol::error_json(model::errors::too_many_connections(cap, internal));
                 std::string res = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                                   "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
                                   std::to_string(body.size()) + "\r\n\r\n" + body;

@@ -1,5 +1,6 @@
 // Accepts TCP connections for one listener and starts an http_session for each on the next
-// shard (round robin). Enforces limits.max_connections: a connection over it gets a 503 JSON
+// shard (round robin). Enforces its own cap (limits.max_connections on the public listener,
+// limits.max_internal_connections on the internal one): a connection over it gets a 503 JSON
 // reply and is closed, counted and logged (once per second at most).
 #pragma once
 

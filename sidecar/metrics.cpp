@@ -61,9 +61,13 @@ std::string metrics::render(const gauges& g) const {
     }
     auto v = [](const auto& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
     emit(out, "herald_connections_accepted_total", "counter", "TCP connections accepted.", v(connections_accepted));
-    emit(out, "herald_connections_rejected_total", "counter", "Connections refused over limits.max_connections.",
+    emit(out, "herald_connections_rejected_total", "counter", "Connections refused over limits.max_connections or limits.max_internal_connections.",
          v(connections_rejected));
     emit(out, "herald_connections_open", "gauge", "Open connections on both listeners.", v(connections_open));
+    emit(out, "herald_internal_connections_open", "gauge", "Open connections on the internal listener.",
+         v(internal_connections_open));
+    emit(out, "herald_reply_timeouts_total", "counter", "API requests answered 503 because the broker did not answer in time.",
+         v(reply_timeouts));
     emit(out, "herald_sse_streams_open", "gauge", "Open SSE streams.", v(sse_streams_open));
     emit(out, "herald_sse_streams_total", "counter", "SSE streams opened.", v(sse_streams_total));
     emit(out, "herald_ws_connections_open", "gauge", "Open WebSocket connections.", v(ws_open));

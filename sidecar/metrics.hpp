@@ -41,7 +41,26 @@ struct metrics {
 
     counter connections_accepted{0};
     counter connections_rejected{0};  // over limits.max_connections
-    std::atomic<std::int64_t> connections_open{0};
+    std::atomic<std::int64_t> connections_open{0};           // both listeners
+    std::atomic<std::int64_t> internal_connections_open{0};  // of which on the internal listener
+    std::atomic<std::int64_t> public_connections_open{0};    // and on the public one
+    // Counts a connection accepted on one listener; false, counting nothing, when that listener
+    // already holds `cap` connections. Each listener has its own cap, so subscribers never crowd
+    // out probes, metrics and publishers.
+    bool try_open_connection(bool internal, std::size_t cap) {
+        auto& mine = internal ? internal_connections_open : public_connections_open;
+        if (static_cast<std::size_t>(mine.fetch_add(1, std::memory_order_relaxed) + 1) > cap) {
+            mine.fetch_sub(1, std::memory_order_relaxed);
+            return false;
+        }
+        connections_open.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    void connection_closed(bool internal) {
+        (internal ? internal_connections_open : public_connections_open).fetch_sub(1, std::memory_order_relaxed);
+        connections_open.fetch_sub(1, std::memory_order_relaxed);
+    }
+    counter reply_timeouts{0};                               // API requests answered 503 reply_timeout
     std::atomic<std::int64_t> sse_streams_open{0};
     counter sse_streams_total{0};
     std::atomic<std::int64_t> ws_open{0};
@@ -64,7 +83,8 @@ struct metrics {
     // Auth refusals by error code (token_required, invalid_token, ...), see auth_reasons.
     static constexpr const char* auth_reasons[] = {"token_required",  "invalid_token",       "token_expired",
                                                    "token_not_yet_valid", "forbidden",      "auth_not_configured",
-                                                   "api_key_required", "invalid_api_key"};
+                                                   "api_key_required", "invalid_api_key",  "origin_not_allowed",
+                                                   "cross_origin_refused", "host_not_allowed"};
     static constexpr std::size_t auth_reason_count = sizeof(auth_reasons) / sizeof(auth_reasons[0]);
     counter auth_refusals[auth_reason_count] = {};
     void count_auth_refusal(const std::string& code);

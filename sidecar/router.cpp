@@ -52,7 +52,7 @@ route_match match_route(listener_kind listener, std::string_view method, std::st
     }
     for (const auto& e : table) {
         if (e.path != path || (e.internal_only && !internal)) continue;
-        if (e.method == method || (method == "HEAD" && e.method == "GET" && e.id != route_id::sse && e.id != route_id::ws)) {
+        if (e.method == method || (method == "HEAD" && e.method == "GET")) {
             m.id = e.id;
             return m;
         }
@@ -65,7 +65,7 @@ route_match match_route(listener_kind listener, std::string_view method, std::st
         if ((e.internal_only && !internal) || !fits(e, path)) continue;
         if (shape && (e.prefix != shape->prefix || e.suffix != shape->suffix)) continue;
         shape = &e;
-        if (method == e.method) {
+        if (method == e.method || (method == "HEAD" && e.method == "GET")) {
             m.id = e.id;
             m.param = std::string(path.substr(e.prefix.size(), path.size() - e.prefix.size() - e.suffix.size()));
             return m;

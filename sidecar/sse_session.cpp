@@ -44,6 +44,8 @@ void sse_session::start() {
     home_.add(shared_from_this());
     boost::system::error_code ec;
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);  // reads only after readiness, and never block the shard
+    started_ms_ = home_.coarse_now();
     ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notsent_lowat, sizeof notsent_lowat);
 
     std::string head =
@@ -86,10 +88,10 @@ void sse_session::start() {
 }
 
 void sse_session::on_history(std::size_t index, model::result<broker::channel_history> h) {
-    if (closed_) return;
+    if (closed_ || closing_) return;  // ended meanwhile (deadline, drain, logout)
     if (!h) {
         svc_.log.warn("sse conn={} cannot read channel '{}': {}", id_, params_.channels[index], h.err().message);
-        finish("broker unavailable");
+        goodbye(model::disconnects::broker_unavailable);  // the client comes back with the position it asked for
         return;
     }
     histories_[index] = std::move(h.value());
@@ -177,12 +179,18 @@ void sse_session::send_reset(std::size_t index, std::string_view reason) {
 void sse_session::deliver(const channels::encoded_event_ptr& ev) noexcept {
     if (closed_ || closing_) return;
     if (replaying_) {
-        held_bytes_ += ev->event().data.size();
-        if (held_bytes_ > outbox_.max_bytes()) {
+        held_bytes_ += channels::held_cost(*ev);
+        if (held_.size() >= channels::max_held_events || held_bytes_ > outbox_.max_bytes()) {
+            // The client is not reading its replay while live events pile up: end it as a slow
+            // consumer; the goodbye carries the position of what was queued before it.
             closing_ = true;
+            held_.clear();
             asio::post(home_.io(), [self = shared_from_this()] {
                 self->svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-                self->finish("slow consumer during replay");
+                self->svc_.log.warn("sse conn={} slow consumer: {} live events held during replay, disconnecting",
+                                    self->id_, channels::max_held_events);
+                self->closing_ = false;
+                self->goodbye(model::disconnects::slow_consumer);
             });
             return;
         }
@@ -283,7 +291,13 @@ void sse_session::tick(std::int64_t now_ms) {
         case auth::expiry_watch::step::none:
             break;
     }
-    if (replaying_) return;
+    if (reads_pending_ > 0 && now_ms - started_ms_ >= svc_.cfg().limits.request_timeout_ms) {
+        svc_.log.warn("sse conn={} history not read within {} ms, ending the stream (it resumes)", id_,
+                      svc_.cfg().limits.request_timeout_ms);
+        goodbye(model::disconnects::broker_unavailable);
+        return;
+    }
+    if (replaying_ && reads_pending_ == 0) return;  // a paced replay is writing
     if (now_ms - last_write_ms_ >= svc_.cfg().sse.keepalive_ms && outbox_.empty()) {
         push(keepalive_frame());
         request_flush();
@@ -311,16 +325,23 @@ void sse_session::goodbye(const model::disconnect& d) {
         finish(d.name);
         return;
     }
+    // Before the history is read the stream has no position of its own: it hands back the one it
+    // was asked for (none for a live or earliest start, which the same URL repeats).
+    const bool positioned = reads_pending_ == 0;
+    std::string cursor = positioned ? current_cursor()
+                         : params_.since.mode == node::since_mode::cursor ? protocol::encode_cursor(params_.since.cursor)
+                                                                          : std::string();
     std::string data = "{\"code\":" + std::to_string(d.code) + ",\"name\":\"" + std::string(d.name) + "\",\"reason\":\"" +
                        std::string(d.reason) + "\",\"reconnect\":" + (d.reconnect ? "true" : "false") +
-                       ",\"cursor\":" + protocol::json_quote(current_cursor()) + "}";
+                       ",\"cursor\":" + (cursor.empty() ? std::string("null") : protocol::json_quote(cursor)) + "}";
     std::string bye = protocol::sse_retry(static_cast<unsigned>(svc_.cfg().sse.retry_ms));
     bye.append(protocol::sse_control_event("herald.disconnect", data));
-    bool ok = push(make_frame(std::move(bye)));
+    // A goodbye is small and bounded: it goes past the outbox cap, so a slow consumer still learns why.
+    outbox_.push_unchecked(make_frame(std::move(bye)));
     closing_ = true;
     goodbye_ = true;
     goodbye_deadline_ms_ = home_.coarse_now() + 2000;
-    if (!ok || (!outbox_.writing() && outbox_.empty())) {
+    if (!outbox_.writing() && outbox_.empty()) {
         finish(d.name);
         return;
     }
@@ -337,6 +358,10 @@ void sse_session::wait_readable() {
         char sink[256];
         boost::system::error_code rec;
         std::size_t n = self->socket_.read_some(asio::buffer(sink), rec);
+        if (rec == asio::error::would_block) {
+            self->wait_readable();
+            return;
+        }
         if (rec || n == 0) {
             self->finish("client closed");
             return;
@@ -357,7 +382,7 @@ void sse_session::finish(std::string_view why) {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     held_.clear();
-    svc_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    svc_.stats.connection_closed(params_.origin.listener == listener_kind::internal_listener);
     home_.remove(shared_from_this());
 }
 

@@ -78,7 +78,8 @@ private:
     std::vector<node::channel_resume> plan_;  // while replaying
     std::size_t replay_channel_ = 0, replay_pos_ = 0;
     std::vector<channels::encoded_event_ptr> held_;
-    std::size_t held_bytes_ = 0;
+    std::size_t held_bytes_ = 0;     // their channels::held_cost
+    std::int64_t started_ms_ = 0;    // when the history reads were sent (their deadline)
     std::size_t reads_pending_ = 0;
     bool replaying_ = true;
     bool in_hub_ = false;

@@ -129,6 +129,7 @@ void ws_session::subscribe(std::vector<std::string> channels, node::since_spec s
         svc_.node.hub().add(home_.index(), c, this);
     }
     g->channels = std::move(channels);
+    if (groups_reading_++ == 0) reads_started_ms_ = home_.coarse_now();
     auto plan = node::read_plan(g->since, g->channels);
     auto self = shared_from_this();
     for (std::size_t i = 0; i < g->channels.size(); ++i) {
@@ -143,14 +144,17 @@ void ws_session::subscribe(std::vector<std::string> channels, node::since_spec s
 
 void ws_session::on_group_read(const std::shared_ptr<group>& g, std::size_t index,
                                model::result<broker::channel_history> h) {
-    if (closed_) return;
+    if (closed_ || closing_) return;
     if (!h) {
         g->failed = true;
         svc_.log.warn("ws conn={} cannot read channel '{}': {}", id_, g->channels[index], h.err().message);
     } else {
         g->histories[index] = std::move(h.value());
     }
-    if (--g->pending == 0) finish_group(g);
+    if (--g->pending == 0) {
+        --groups_reading_;
+        finish_group(g);
+    }
 }
 
 void ws_session::finish_group(const std::shared_ptr<group>& g) {
@@ -248,8 +252,8 @@ void ws_session::deliver(const channels::encoded_event_ptr& ev) noexcept {
     auto* s = find(ev->event().channel);
     if (!s) return;
     if (s->replaying) {
-        s->held_bytes += ev->event().data.size();
-        if (s->held.size() >= 4096 || s->held_bytes > outbox_.max_bytes()) {
+        s->held_bytes += channels::held_cost(*ev);
+        if (s->held.size() >= channels::max_held_events || s->held_bytes > outbox_.max_bytes()) {
             svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
             close_with(model::disconnects::slow_consumer, "too many events during replay");
             return;
@@ -350,6 +354,12 @@ void ws_session::tick(std::int64_t now_ms) {
             return;
         case auth::expiry_watch::step::none:
             break;
+    }
+    if (groups_reading_ > 0 && now_ms - reads_started_ms_ >= svc_.cfg().limits.request_timeout_ms) {
+        svc_.log.warn("ws conn={} history not read within {} ms, closing (the client resumes)", id_,
+                      svc_.cfg().limits.request_timeout_ms);
+        close_with(model::disconnects::broker_unavailable);
+        return;
     }
     const auto interval = svc_.cfg().ws.ping_interval_ms;
     if (now_ms - last_read_ms_ >= 2 * interval) {
@@ -546,7 +556,7 @@ void ws_session::finish(std::string_view why) {
     boost::system::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
-    svc_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    svc_.stats.connection_closed(origin_.listener == listener_kind::internal_listener);
     home_.remove(shared_from_this());
 }
 

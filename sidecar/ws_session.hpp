@@ -108,6 +108,8 @@ private:
     connection_origin origin_;
     auth::expiry_watch expiry_;
     std::uint64_t next_generation_ = 1;
+    std::size_t groups_reading_ = 0;       // subscribe groups waiting for their history reads
+    std::int64_t reads_started_ms_ = 0;    // when the first of them was sent (the deadline counts from it)
     std::int64_t last_read_ms_ = 0;
     std::int64_t last_ping_ms_ = 0;
     std::int64_t close_deadline_ms_ = 0;

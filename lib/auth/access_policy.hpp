@@ -17,12 +17,13 @@
 
 #include "lib/auth/jwt.hpp"
 #include "lib/auth/key_set.hpp"
+#include "lib/model/channel.hpp"
 #include "lib/model/error.hpp"
 #include "lib/util/clock.hpp"
 
 namespace herald::auth {
 
-inline constexpr std::string_view user_channel_prefix = "user:";
+using model::user_channel_prefix;
 
 struct identity {
     bool trusted = false;        // API key holder (or the open internal listener): every channel

@@ -1,6 +1,8 @@
 // Hub: per-shard subscriber lists (lock-free on their thread) plus locked per-channel counts.
 #include "lib/channels/hub.hpp"
 
+#include "lib/model/channel.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -117,6 +119,7 @@ std::vector<std::pair<std::string, std::size_t>> hub::busiest(std::size_t n) con
     auto before = [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; };
     std::lock_guard lock(counts_mutex_);
     for (const auto& [name, c] : counts_) {
+        if (model::is_user_channel(name)) continue;  // a user's channel names the user
         std::pair<std::string, std::size_t> entry{name, c.total};
         if (top.size() == n) {
             if (!before(entry, top.front())) continue;

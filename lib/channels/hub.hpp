@@ -36,7 +36,8 @@ public:
     // order): the first `limit`, in name order, with their subscriber counts. Any thread.
     std::vector<std::pair<std::string, std::size_t>> channels(const std::string& prefix, const std::string& after,
                                                               std::size_t limit) const;
-    // The `n` channels with the most local subscribers, most first (ties by name). Any thread.
+    // The `n` channels with the most local subscribers, most first (ties by name); user: channels
+    // are never among them (they name a user). Any thread.
     std::vector<std::pair<std::string, std::size_t>> busiest(std::size_t n) const;
     // On `shard`'s thread: that shard's subscribers of `channel` (empty when none).
     const std::vector<subscriber*>& local_subscribers(std::size_t shard, const std::string& channel) const;

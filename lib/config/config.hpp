@@ -15,9 +15,11 @@ struct limits_config {
     std::size_t max_event_bytes = 64 << 10;         // one event's data
     std::size_t max_header_bytes = 16 << 10;        // request line + headers
     std::int64_t request_timeout_ms = 10000;        // to read one whole request
-    std::size_t max_connections = 20000;            // per process, both listeners
+    std::size_t max_connections = 20000;            // on the public listener
+    std::size_t max_internal_connections = 1000;    // on the internal listener, counted apart
     std::size_t outbox_bytes = 1 << 20;             // per stream connection before it is a slow consumer
     std::size_t max_channels_per_connection = 16;
+    std::size_t max_batch_publishes = 1000;         // events x channels one publish request may expand into
 };
 
 struct sse_config {
@@ -34,6 +36,13 @@ struct history_config {
     std::size_t size = 100;
     std::int64_t ttl_ms = 10 * 60 * 1000;
     std::int64_t idempotency_window_ms = 5 * 60 * 1000;
+    std::size_t max_bytes = 1 << 20;                // per channel: data + per-event overhead
+    std::size_t max_channels = 100000;              // channels with state at once (broker-wide)
+};
+
+struct redis_config {
+    std::int64_t command_timeout_ms = 2000;  // a command not answered by then fails with broker_timeout
+    std::int64_t ping_interval_ms = 1000;    // both connections are PINGed this often (broker health)
 };
 
 struct auth_config {
@@ -42,6 +51,7 @@ struct auth_config {
     std::vector<std::string> api_keys;              // publishers and tools on the internal listener
     std::vector<std::string> public_channels;       // patterns anyone may subscribe to
     std::string token_cookie;                       // cookie carrying the subscriber token, if any
+    std::vector<std::string> allowed_origins;       // origins that may use credentialed (cookie) requests
     std::string jwt_audience;                       // required `aud`, if set
     std::string jwt_issuer;                         // required `iss`, if set
     std::int64_t expiring_notice_ms = 60000;        // herald.auth_expiring this long before exp
@@ -55,6 +65,7 @@ struct shutdown_config {
 struct config {
     std::string public_address = "0.0.0.0:8080";
     std::string internal_address = "127.0.0.1:8081";
+    std::vector<std::string> internal_hosts;  // Host names the internal listener answers besides loopback and IPs
     std::string broker = "memory";
     std::string log_level = "info";
     std::string log_format = "text";  // text or json (one JSON object per line)
@@ -65,6 +76,7 @@ struct config {
     sse_config sse;
     ws_config ws;
     history_config history;
+    redis_config redis;
     auth_config auth;
 };
 

@@ -1,11 +1,13 @@
 // The option table and the conversions from text and JSON, with one problem per bad value.
 #include "lib/config/options.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "lib/util/duration.hpp"
+#include "lib/util/url_mask.hpp"
 
 namespace herald::config {
 
@@ -24,10 +26,20 @@ const std::vector<option_spec> table = {
      "Internal listener for the publish and inspect API, metrics, probes and trusted tools, HOST:PORT. "
      "Off loopback it needs an API key.",
      {}, 0, 0, false, false, HERALD_FIELD(internal_address)},
+    {"internal_hosts", "internal-host", "HERALD_INTERNAL_HOSTS", value_kind::list,
+     "Host names the internal listener answers to besides loopback names and IP literals (a DNS-rebinding "
+     "page's Host is refused with 421).",
+     {}, 0, 0, false, true, HERALD_FIELD(internal_hosts)},
     {"broker", "broker", "HERALD_BROKER", value_kind::text,
      "Where channels live: memory (this process only), or redis://[:password@]host:port[/db] so that several "
      "nodes on one Redis act as one gateway.",
      {}, 0, 0, false, false, HERALD_FIELD(broker)},
+    {"redis.command_timeout", "redis-command-timeout", "HERALD_REDIS_COMMAND_TIMEOUT", value_kind::millis,
+     "A Redis command not answered by then fails with 503 broker_timeout and the connection is recycled.", {},
+     50, minute, false, false, HERALD_FIELD(redis.command_timeout_ms)},
+    {"redis.ping_interval", "redis-ping-interval", "HERALD_REDIS_PING_INTERVAL", value_kind::millis,
+     "Both Redis connections are PINGed this often; no answer within the command timeout marks the broker down.",
+     {}, 50, minute, false, false, HERALD_FIELD(redis.ping_interval_ms)},
     {"threads", "threads", "HERALD_THREADS", value_kind::count, "I/O threads; 0 runs one per CPU.", {}, 0, 256, false,
      false, HERALD_FIELD(threads)},
     {"log.level", "log-level", "HERALD_LOG_LEVEL", value_kind::choice, "Log level.", "trace debug info warn error off",
@@ -44,6 +56,16 @@ const std::vector<option_spec> table = {
     {"history.ttl", "history-ttl", "HERALD_HISTORY_TTL", value_kind::millis,
      "How long an event stays in history (milliseconds, or 30s, 10m, 1h).", {}, second, 7 * 24 * hour, false, false,
      HERALD_FIELD(history.ttl_ms)},
+    {"history.max_bytes", "history-max-bytes", "HERALD_HISTORY_MAX_BYTES", value_kind::count,
+     "Bytes of history kept per channel (data plus 64 bytes per event); the oldest events go first.", {}, kib,
+     1024 * mib, false, false, HERALD_FIELD(history.max_bytes)},
+    {"history.idempotency_window", "idempotency-window", "HERALD_IDEMPOTENCY_WINDOW", value_kind::millis,
+     "How long an idempotency key is remembered; a retry within it gets the first result.", {}, second,
+     24 * hour, false, false, HERALD_FIELD(history.idempotency_window_ms)},
+    {"history.max_channels", "max-broker-channels", "HERALD_MAX_BROKER_CHANNELS", value_kind::count,
+     "Channels with state (position, history) at once; a publish to one more is answered 503. Idle channels "
+     "expire with their history.",
+     {}, 1, 100000000, false, false, HERALD_FIELD(history.max_channels)},
     {"sse.keepalive", "keepalive", "HERALD_KEEPALIVE", value_kind::millis,
      "Time without output after which an SSE stream gets a keepalive comment.", {}, 100, hour, false, true,
      HERALD_FIELD(sse.keepalive_ms)},
@@ -59,13 +81,21 @@ const std::vector<option_spec> table = {
     {"limits.max_channels", "max-channels", "HERALD_MAX_CHANNELS", value_kind::count,
      "Channels one connection may subscribe to.", {}, 1, 1024, false, true,
      HERALD_FIELD(limits.max_channels_per_connection)},
+    {"limits.max_batch_publishes", "max-batch-publishes", "HERALD_MAX_BATCH_PUBLISHES", value_kind::count,
+     "Publishes one request may expand into (events x channels); more is answered 413.", {}, 1, 100000, false,
+     true, HERALD_FIELD(limits.max_batch_publishes)},
     {"limits.outbox_bytes", "outbox-bytes", "HERALD_OUTBOX_BYTES", value_kind::count,
      "Bytes queued for one connection before it counts as a slow consumer and is disconnected (it resumes "
      "with its cursor).",
      {}, kib, 1024 * mib, false, true, HERALD_FIELD(limits.outbox_bytes)},
     {"limits.max_connections", "max-connections", "HERALD_MAX_CONNECTIONS", value_kind::count,
-     "Open connections allowed on both listeners together; more are answered 503.", {}, 1, 10000000, false, true,
+     "Open connections allowed on the public listener; more are answered 503.", {}, 1, 10000000, false, true,
      HERALD_FIELD(limits.max_connections)},
+    {"limits.max_internal_connections", "max-internal-connections", "HERALD_MAX_INTERNAL_CONNECTIONS",
+     value_kind::count,
+     "Open connections allowed on the internal listener, counted apart from the public one so subscribers "
+     "never crowd out probes, metrics and publishers.",
+     {}, 1, 10000000, false, true, HERALD_FIELD(limits.max_internal_connections)},
     {"limits.max_body_bytes", "max-body-bytes", "HERALD_MAX_BODY_BYTES", value_kind::count,
      "Largest publish request body; larger ones are answered 413.", {}, kib, 256 * mib, false, true,
      HERALD_FIELD(limits.max_body_bytes)},
@@ -92,8 +122,12 @@ const std::vector<option_spec> table = {
      "Channels (or trailing-* patterns) anyone may subscribe to without a token; never user: channels.", {}, 0, 0,
      false, true, HERALD_FIELD(auth.public_channels)},
     {"auth.token_cookie", "token-cookie", "HERALD_TOKEN_COOKIE", value_kind::text,
-     "Cookie that may carry the subscriber token (SSE answers then allow credentials).", {}, 0, 0, false, true,
+     "Cookie that may carry the subscriber token; needs auth.allowed_origins.", {}, 0, 0, false, true,
      HERALD_FIELD(auth.token_cookie)},
+    {"auth.allowed_origins", "allowed-origin", "HERALD_ALLOWED_ORIGINS", value_kind::list,
+     "Origins (scheme://host[:port]) whose pages may make credentialed requests; a stream carrying a cookie "
+     "token from any other Origin is refused.",
+     {}, 0, 0, false, true, HERALD_FIELD(auth.allowed_origins)},
     {"auth.expiring_notice", "auth-expiring-notice", "HERALD_AUTH_EXPIRING_NOTICE", value_kind::millis,
      "How long before a token's exp open streams get herald.auth_expiring.", {}, 0, 24 * hour, false, true,
      HERALD_FIELD(auth.expiring_notice_ms)},
@@ -124,13 +158,33 @@ std::string range_text(const option_spec& s) {
 }
 
 // "redis://:secret@host" → "redis://:***@host": URLs may carry a password.
-std::string mask_url_password(const std::string& url) {
-    auto scheme = url.find("://");
-    auto at = url.rfind('@');  // the last '@', as parse_redis_url reads it: a password may hold '@'
-    if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-    auto colon = url.find(':', scheme + 3);
-    if (colon == std::string::npos || colon > at) return url;
-    return url.substr(0, colon + 1) + "***" + url.substr(at);
+
+// scheme://host[:port] as browsers send it in Origin: http or https, a host of letters, digits,
+// dots and dashes (or a [v6] literal), an optional port, nothing after.
+bool valid_origin(std::string_view o) {
+    std::string_view rest;
+    if (o.rfind("https://", 0) == 0)
+        rest = o.substr(8);
+    else if (o.rfind("http://", 0) == 0)
+        rest = o.substr(7);
+    else
+        return false;
+    if (rest.empty()) return false;
+    std::size_t i = 0;
+    if (rest.front() == '[') {
+        i = rest.find(']');
+        if (i == std::string_view::npos || i < 2) return false;
+        ++i;
+    } else {
+        while (i < rest.size() && (std::isalnum(static_cast<unsigned char>(rest[i])) || rest[i] == '.' || rest[i] == '-'))
+            ++i;
+        if (i == 0) return false;
+    }
+    if (i == rest.size()) return true;
+    if (rest[i] != ':' || i + 1 == rest.size() || rest.size() - i - 1 > 5) return false;
+    for (++i; i < rest.size(); ++i)
+        if (!std::isdigit(static_cast<unsigned char>(rest[i]))) return false;
+    return true;
 }
 
 bool valid_address(std::string_view a) {
@@ -271,8 +325,21 @@ void validate(const config& cfg, std::vector<problem>& problems) {
         problems.push_back({"limits.max_event_bytes", "", std::to_string(cfg.limits.max_event_bytes),
                             "must not exceed limits.max_body_bytes (" + std::to_string(cfg.limits.max_body_bytes) +
                                 "): an event has to fit in a publish body"});
+    if (!cfg.auth.token_cookie.empty() && cfg.auth.allowed_origins.empty())
+        problems.push_back({"auth.token_cookie", "", cfg.auth.token_cookie,
+                            "a cookie token needs an allow-list of the origins whose pages may use it: set "
+                            "auth.allowed_origins (--allowed-origin https://app.example.com)"});
+    for (const auto& o : cfg.auth.allowed_origins)
+        if (!valid_origin(o))
+            problems.push_back({"auth.allowed_origins", "", o,
+                                "expected an origin such as https://app.example.com or http://localhost:3000 "
+                                "(scheme, host and optional port; no path, no wildcard)"});
+    if (cfg.history.max_bytes < cfg.limits.max_event_bytes + 64)
+        problems.push_back({"history.max_bytes", "", std::to_string(cfg.history.max_bytes),
+                            "must hold at least one event of limits.max_event_bytes (" +
+                                std::to_string(cfg.limits.max_event_bytes) + ") plus 64 bytes"});
     if (cfg.broker != "memory" && cfg.broker.rfind("redis://", 0) != 0 && cfg.broker.rfind("rediss://", 0) != 0)
-        problems.push_back({"broker", "", mask_url_password(cfg.broker),
+        problems.push_back({"broker", "", util::mask_url_credentials(cfg.broker),
                             "expected memory or redis://[:password@]host:port[/db]"});
 }
 
@@ -283,7 +350,7 @@ std::string show_value(config& cfg, const option_spec& spec) {
         case value_kind::choice:
         case value_kind::address: {
             const auto& s = *static_cast<std::string*>(f);
-            return s.empty() ? "(none)" : spec.secret ? "***" : mask_url_password(s);
+            return s.empty() ? "(none)" : spec.secret ? "***" : util::mask_url_credentials(s);
         }
         case value_kind::count:
             return std::to_string(*static_cast<std::size_t*>(f));

@@ -32,10 +32,13 @@ inline constexpr disconnect broker_unavailable{4004, "broker_unavailable", "brok
 inline constexpr disconnect forbidden{4100, "forbidden", "forbidden", false};
 inline constexpr disconnect bad_request{4101, "bad_request", "bad request", false};
 inline constexpr disconnect user_disconnected{4102, "user_disconnected", "disconnected by the application", false};
+inline constexpr disconnect origin_not_allowed{4103, "origin_not_allowed", "cookie token from an origin not allowed",
+                                               false};
 
 inline constexpr std::array all{normal,         going_away,    protocol_error,     unsupported_data, invalid_payload,
                                 message_too_big, internal_error, shutdown,          slow_consumer,    token_expired,
-                                idle_timeout,    broker_unavailable, forbidden,     bad_request,      user_disconnected};
+                                idle_timeout,    broker_unavailable, forbidden,     bad_request,      user_disconnected,
+                                origin_not_allowed};
 }  // namespace disconnects
 
 }  // namespace herald::model

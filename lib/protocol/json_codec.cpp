@@ -115,7 +115,7 @@ model::result<publish_item> parse_item(const json& j) {
 
 }  // namespace
 
-model::result<publish_body> parse_publish_body(std::string_view body) {
+model::result<publish_body> parse_publish_body(std::string_view body, std::size_t max_publishes) {
     if (json_nesting_exceeds(body)) return too_deep();
     json j;
     try {
@@ -123,6 +123,21 @@ model::result<publish_body> parse_publish_body(std::string_view body) {
     } catch (const json::exception& e) {  // parse_error, and out_of_range for a number such as 1e400
         return errors::invalid_json(e.what());
     }
+    // Counted before any request is built: a small body must not expand into a large amount of
+    // work or memory (each publish copies the event's data).
+    auto fan = [](const json& item) -> std::size_t {
+        if (!item.is_object()) return 1;
+        auto chs = item.find("channels");
+        return chs != item.end() && chs->is_array() && !chs->empty() ? chs->size() : 1;
+    };
+    std::size_t total = 0;
+    if (j.is_object() && j.contains("events") && j["events"].is_array()) {
+        if (j["events"].size() <= 1000)  // past that the batch is refused below, naming the item limit
+            for (const auto& item : j["events"]) total += fan(item);
+    }
+    else
+        total = fan(j);
+    if (total > max_publishes) return errors::too_many_publishes(total, max_publishes);
     publish_body out;
     if (j.is_object() && j.contains("events")) {
         const auto& evs = j["events"];

@@ -29,7 +29,9 @@ struct publish_body {
     std::vector<model::result<publish_item>> items;
 };
 
-model::result<publish_body> parse_publish_body(std::string_view body);
+// More than `max_publishes` publishes in all (events x channels) is refused whole with
+// too_many_publishes (413), before any is built.
+model::result<publish_body> parse_publish_body(std::string_view body, std::size_t max_publishes = 1000);
 
 // Builds the request for a raw body on POST /v1/channels/{ch}/events. `json` says whether the
 // Content-Type was JSON (then the body must parse); a JSON string value becomes text.

@@ -72,11 +72,14 @@ void ws_parser::shrink() {
 }
 
 std::optional<ws_parse_error> ws_parser::feed(std::string_view bytes, std::vector<ws_message>& out) {
+    // An incomplete frame waits in pending_ and grows by appending only; it is parsed again once
+    // it holds the bytes the frame was known to need, so a frame sent byte by byte costs linear time.
     std::string joined;
     if (!pending_.empty()) {
+        pending_.append(bytes);
+        if (pending_.size() < want_) return std::nullopt;
         joined = std::move(pending_);
         pending_.clear();
-        joined.append(bytes);
         bytes = joined;
     }
     while (!bytes.empty()) {
@@ -92,10 +95,12 @@ std::optional<ws_parse_error> ws_parser::feed(std::string_view bytes, std::vecto
 
 std::optional<ws_parse_error> ws_parser::frame(std::string_view& bytes, std::vector<ws_message>& out, bool& need_more) {
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    if (bytes.size() < 2) {
+    auto more = [&](std::size_t n) {
+        want_ = n;
         need_more = true;
         return std::nullopt;
-    }
+    };
+    if (bytes.size() < 2) return more(2);
     const bool fin = p[0] & 0x80;
     if (p[0] & 0x70) return ws_parse_error{1002, "reserved bits set (no extension was negotiated)"};
     const auto op = static_cast<ws_opcode>(p[0] & 0x0f);
@@ -103,19 +108,14 @@ std::optional<ws_parse_error> ws_parser::frame(std::string_view& bytes, std::vec
     std::uint64_t len = p[1] & 0x7f;
     std::size_t head = 2;
     if (len == 126) {
-        if (bytes.size() < 4) {
-            need_more = true;
-            return std::nullopt;
-        }
+        if (bytes.size() < 4) return more(4);
         len = (std::uint64_t{p[2]} << 8) | p[3];
         head = 4;
     } else if (len == 127) {
-        if (bytes.size() < 10) {
-            need_more = true;
-            return std::nullopt;
-        }
+        if (bytes.size() < 10) return more(10);
         len = 0;
         for (int k = 0; k < 8; ++k) len = (len << 8) | p[2 + k];
+        if (len >> 63) return ws_parse_error{1002, "64-bit payload length with the most significant bit set"};
         head = 10;
     }
     if (!masked) return ws_parse_error{1002, "client frames must be masked"};
@@ -135,10 +135,7 @@ std::optional<ws_parse_error> ws_parser::frame(std::string_view& bytes, std::vec
     // Not len + message_.size(): a 64-bit length near 2^64 would wrap (message_ never holds more than the limit).
     if (!control && len > max_message_ - message_.size())
         return ws_parse_error{1009, "message over " + std::to_string(max_message_) + " bytes"};
-    if (bytes.size() < head + 4 + len) {
-        need_more = true;
-        return std::nullopt;
-    }
+    if (bytes.size() < head + 4 + len) return more(head + 4 + static_cast<std::size_t>(len));
     const unsigned char* mask = p + head;
     std::string payload(bytes.substr(head + 4, len));
     for (std::size_t k = 0; k < payload.size(); ++k) payload[k] = static_cast<char>(payload[k] ^ mask[k & 3]);

@@ -45,6 +45,7 @@ private:
 
     std::size_t max_message_;
     std::string pending_;  // an incomplete frame's bytes
+    std::size_t want_ = 0;  // how many bytes pending_ must hold before the frame can be parsed further
     std::string message_;  // a fragmented message being reassembled
     ws_opcode message_op_ = ws_opcode::text;
     bool fragmented_ = false;

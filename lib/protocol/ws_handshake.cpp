@@ -54,7 +54,12 @@ std::optional<model::error> check_ws_upgrade(const ws_upgrade_headers& h) {
                             "Sec-WebSocket-Version '" + std::string(h.ws_version) + "' is not supported",
                             "use WebSocket protocol version 13 (RFC 6455)"};
     // The key is 16 random bytes in base64: 24 characters ending in "==".
-    if (h.key.size() != 24 || h.key.substr(22) != "==")
+    auto b64 = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'; };
+    bool well_formed = h.key.size() == 24 && h.key.substr(22) == "==";
+    for (std::size_t i = 0; well_formed && i < 22; ++i) well_formed = b64(h.key[i]);
+    // The last data character carries 2 bits of the 16th byte and 4 zero bits: A, Q, g or w.
+    if (well_formed) well_formed = std::string_view("AQgw").find(h.key[21]) != std::string_view::npos;
+    if (!well_formed)
         return refusal("Sec-WebSocket-Key '" + std::string(h.key) + "' is not 16 bytes in base64", hint);
     return std::nullopt;
 }

@@ -76,6 +76,7 @@ TEST(AuthSse, TokenWithOnlyASubNeedsNoChannelParameter) {
 TEST(AuthSse, TokenComesFromQueryBearerHeaderOrConfiguredCookie) {
     auto cfg = auth_config();
     cfg.auth.token_cookie = "herald_token";
+    cfg.auth.allowed_origins = {"http://app.example"};
     test_server srv(cfg);
     const auto t = user_token("42");
     sse_client by_header(srv.public_port(), sse_target({"user:42"}), {{"Authorization", "Bearer " + t}});

@@ -36,7 +36,7 @@ TEST(Errors, UnknownRouteIs404) {
 
 TEST(Errors, WrongMethodIs405WithAllow) {
     test_server srv;
-    auto r = raw_request(srv.internal_port(), "GET /v1/publish HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto r = raw_request(srv.internal_port(), "GET /v1/publish HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 405u);
     EXPECT_EQ(r->header("allow"), "POST");
@@ -46,12 +46,12 @@ TEST(Errors, WrongMethodIs405WithAllow) {
     EXPECT_NE(message(j["error"]).find("GET"), std::string::npos);
 
     auto ch = raw_request(srv.internal_port(),
-                          "DELETE /v1/channels/news/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                          "DELETE /v1/channels/news/events HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     ASSERT_TRUE(ch);
     EXPECT_EQ(ch->status, 405u);
     EXPECT_EQ(ch->header("allow"), "GET, POST");  // history and publish share the path
 
-    auto sse = raw_request(srv.public_port(), "POST /v1/sse?channel=a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+    auto sse = raw_request(srv.public_port(), "POST /v1/sse?channel=a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
                                               "Connection: close\r\n\r\n");
     ASSERT_TRUE(sse);
     EXPECT_EQ(sse->status, 405u);
@@ -107,7 +107,7 @@ TEST(Errors, PublishIsNotOnThePublicListener) {
 TEST(Errors, CorsPreflightIsAnswered) {
     test_server srv;
     auto r = raw_request(srv.public_port(),
-                         "OPTIONS /v1/sse?channel=a HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                         "OPTIONS /v1/sse?channel=a HTTP/1.1\r\nHost: localhost\r\nOrigin: https://app.example\r\n"
                          "Access-Control-Request-Method: GET\r\nConnection: close\r\n\r\n");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 204u);

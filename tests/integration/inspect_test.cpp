@@ -159,7 +159,7 @@ TEST(InspectChannel, UnknownIsNotFoundAndInvalidIsBadRequest) {
     EXPECT_EQ(get_error(srv, "/v1/channels/never"), (std::pair<unsigned, std::string>{404, "channel_not_found"}));
     EXPECT_NE(error_message(srv, "/v1/channels/never").find("'never'"), std::string::npos);
     EXPECT_EQ(get_error(srv, "/v1/channels/a%20b"), (std::pair<unsigned, std::string>{400, "invalid_channel"}));
-    auto del = raw_request(srv.internal_port(), "DELETE /v1/channels/news HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto del = raw_request(srv.internal_port(), "DELETE /v1/channels/news HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     ASSERT_TRUE(del);
     EXPECT_EQ(del->status, 405u);
     EXPECT_EQ(del->header("allow"), "GET");
@@ -231,7 +231,7 @@ TEST(InspectHistory, RefusesBadParametersAndUnknownChannels) {
     }
     EXPECT_EQ(get_error(srv, "/v1/channels/never/events"), (std::pair<unsigned, std::string>{404, "channel_not_found"}));
     EXPECT_EQ(get_error(srv, "/v1/channels/a%20b/events"), (std::pair<unsigned, std::string>{400, "invalid_channel"}));
-    auto put = raw_request(srv.internal_port(), "PUT /v1/channels/news/events HTTP/1.1\r\nHost: x\r\n"
+    auto put = raw_request(srv.internal_port(), "PUT /v1/channels/news/events HTTP/1.1\r\nHost: localhost\r\n"
                                                 "Content-Length: 0\r\nConnection: close\r\n\r\n");
     ASSERT_TRUE(put);
     EXPECT_EQ(put->status, 405u);

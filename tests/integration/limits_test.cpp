@@ -12,7 +12,7 @@ namespace herald::test {
 namespace {
 
 std::string publish_request(const std::string& body, const std::string& extra_headers = {}) {
-    return "POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n" +
+    return "POST /v1/publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\n" +
            extra_headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
@@ -89,7 +89,7 @@ TEST(Limits, StalledHalfRequestIsClosedAfterTheRequestTimeout) {
     cfg.limits.request_timeout_ms = 300;
     test_server srv(cfg);
     raw_connection stalled(srv.internal_port());
-    ASSERT_TRUE(stalled.send("POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Le"));
+    ASSERT_TRUE(stalled.send("POST /v1/publish HTTP/1.1\r\nHost: localhost\r\nContent-Le"));
     // Meanwhile another client publishes normally.
     EXPECT_EQ(srv.publish("t", "meanwhile")["offset"], 1);
     EXPECT_TRUE(stalled.wait_closed(5s)) << "stalled request still open";
@@ -102,7 +102,7 @@ TEST(Limits, IdleKeepAliveConnectionIsClosedAfterTheRequestTimeout) {
     cfg.limits.request_timeout_ms = 300;
     test_server srv(cfg);
     raw_connection c(srv.internal_port());
-    ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     auto r = read_response(c);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200u);
@@ -114,7 +114,7 @@ TEST(Limits, KeepAliveServesSeveralRequestsOnOneConnection) {
     raw_connection c(srv.internal_port());
     for (int i = 1; i <= 3; ++i) {
         std::string body = R"({"channel":"ka","data":)" + std::to_string(i) + "}";
-        ASSERT_TRUE(c.send("POST /v1/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+        ASSERT_TRUE(c.send("POST /v1/publish HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: " +
                            std::to_string(body.size()) + "\r\n\r\n" + body));
         auto r = read_response(c);
         ASSERT_TRUE(r);
@@ -131,12 +131,12 @@ TEST(Limits, ConnectionLimitGives503AndRecovers) {
     for (int i = 0; i < 3; ++i) {
         // Each held connection completes a request, so it is surely accepted and counted.
         held.push_back(std::make_unique<raw_connection>(srv.public_port()));
-        ASSERT_TRUE(held.back()->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+        ASSERT_TRUE(held.back()->send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         auto r = read_response(*held.back());
         ASSERT_TRUE(r);
         ASSERT_EQ(r->status, 200u);
     }
-    auto refused = raw_request(srv.internal_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto refused = raw_request(srv.public_port(), "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     ASSERT_TRUE(refused) << "no reply over the connection limit";
     EXPECT_EQ(refused->status, 503u);
     auto j = parse_json(refused->body);
@@ -146,10 +146,46 @@ TEST(Limits, ConnectionLimitGives503AndRecovers) {
     held.pop_back();
     // Once connections close, the server serves again.
     EXPECT_TRUE(eventually([&] {
-        auto r = raw_request(srv.internal_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        auto r = raw_request(srv.public_port(), "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         return r && r->status == 200;
     }));
     EXPECT_TRUE(srv.wait_metric("herald_connections_rejected_total", [](double v) { return v >= 1; }));
+}
+
+TEST(Limits, SubscribersFillingThePublicListenerNeverCrowdOutTheInternalOne) {
+    auto cfg = test_config();
+    cfg.limits.max_connections = 4;
+    cfg.limits.max_internal_connections = 8;
+    test_server srv(cfg);
+    std::vector<std::unique_ptr<sse_client>> subs;
+    for (int i = 0; i < 4; ++i) {
+        subs.push_back(std::make_unique<sse_client>(srv.public_port(), sse_target({"full"})));
+        ASSERT_TRUE(subs.back()->ok());
+    }
+    auto over = raw_request(srv.public_port(), "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    ASSERT_TRUE(over);
+    EXPECT_EQ(over->status, 503u);
+    for (const auto* path : {"/healthz", "/readyz", "/metrics"}) {
+        auto r = raw_request(srv.internal_port(),
+                             std::string("GET ") + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        ASSERT_TRUE(r) << path;
+        EXPECT_EQ(r->status, 200u) << path;
+    }
+    EXPECT_EQ(srv.publish("full", "still delivered")["offset"], 1);
+    ASSERT_TRUE(subs[0]->wait_events(1));
+    // The internal listener has its own cap.
+    std::vector<std::unique_ptr<raw_connection>> tools;
+    for (int i = 0; i < 8; ++i) {
+        tools.push_back(std::make_unique<raw_connection>(srv.internal_port()));
+        ASSERT_TRUE(tools.back()->send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        ASSERT_TRUE(read_response(*tools.back()));
+    }
+    auto internal_over =
+        raw_request(srv.internal_port(), "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    ASSERT_TRUE(internal_over);
+    EXPECT_EQ(internal_over->status, 503u);
+    EXPECT_NE(parse_json(internal_over->body)["error"]["hint"].get<std::string>().find("max_internal_connections"),
+              std::string::npos);
 }
 
 TEST(Limits, TooManyChannelsOnOneStreamIs400) {

@@ -162,6 +162,48 @@ TEST(ServeLogs, JsonFormatWritesOneObjectPerLine) {
     }
 }
 
+// Attacker-chosen text reaches the log through refusals: a decoded path with CR/LF and an escape
+// sequence, a JWT header with a forged alg. Text lines escape them; JSON lines stay valid UTF-8.
+void send_forgeries(unsigned short pub, unsigned short internal) {
+    // %0a2026-12-06T00:00:00.000 info admin ... would start a forged line; \x1b[2J clears a terminal.
+    raw_request(internal, "GET /v1/stats%0a2026-12-06T00:00:00.000%20info%20forged%1b[2J%ff%fe HTTP/1.1\r\n"
+                          "Host: evil.example\r\nConnection: close\r\n\r\n");
+    // A token whose header is {"alg":"x\ninfo forged","typ":"JWT"}: refused, and the log names the alg.
+    const std::string token = "eyJhbGciOiJ4XG5pbmZvIGZvcmdlZCIsInR5cCI6IkpXVCJ9.e30.c2ln";
+    raw_request(pub, "GET /v1/sse?channel=news&token=" + token + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+}
+
+TEST(ServeLogs, TextLinesCannotBeForged) {
+    running s({"serve", "--public", "127.0.0.1:0", "--internal", "127.0.0.1:0", "--drain-window", "0", "--jwt-secret",
+               std::string(32, 's')});
+    ASSERT_TRUE(s.ok) << s.p.err();
+    send_forgeries(s.pub, s.internal);
+    ASSERT_TRUE(s.p.wait_err("host_not_allowed")) << s.p.err();
+    ASSERT_TRUE(s.p.wait_err("invalid_token")) << s.p.err();
+    s.p.kill(SIGTERM);
+    auto r = s.p.wait(quick);
+    for (const auto& line : split_lines(r.err)) {
+        EXPECT_NE(line.rfind("2026-12-06T00:00:00.000", 0), 0u) << "a forged line: " << line;
+        EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+    }
+    EXPECT_NE(r.err.find("\\n2026-12-06T00:00:00.000 info forged\\x1b[2J"), std::string::npos) << r.err;
+}
+
+TEST(ServeLogs, JsonLinesStayValidWhateverTheInput) {
+    running s({"serve", "--public", "127.0.0.1:0", "--internal", "127.0.0.1:0", "--log-format", "json", "--drain-window",
+               "0", "--jwt-secret", std::string(32, 's')});
+    ASSERT_TRUE(s.ok) << s.p.err();
+    send_forgeries(s.pub, s.internal);
+    ASSERT_TRUE(s.p.wait_err("host_not_allowed")) << s.p.err();
+    ASSERT_TRUE(s.p.wait_err("invalid_token")) << s.p.err();
+    s.p.kill(SIGTERM);
+    auto r = s.p.wait(quick);
+    for (const auto& line : split_lines(r.err)) {
+        auto j = json::parse(line, nullptr, false);  // nlohmann refuses invalid UTF-8 too
+        ASSERT_TRUE(j.is_object()) << line;
+    }
+}
+
 TEST(ServeReload, SighupAppliesKeysAndLogLevelWithoutDroppingStreams) {
     temp_file cfg(R"({"public":"127.0.0.1:0","internal":"127.0.0.1:0"})");
     running s({"serve", "--config", cfg.path(), "--drain-window", "200"});
@@ -203,7 +245,7 @@ TEST(ServeDrain, SigtermTellsEveryClientToComeBackThenExits0) {
     s.p.kill(SIGTERM);
     ASSERT_TRUE(s.p.wait_err("draining")) << s.p.err();
     // While draining: not ready, the public listener is closed, the internal one still serves.
-    auto ready = raw_request(s.internal, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto ready = raw_request(s.internal, "GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n");
     ASSERT_TRUE(ready);
     EXPECT_EQ(ready->status, 503u) << ready->body;
     EXPECT_FALSE(accepts(s.pub)) << "the public listener still accepts while draining";

@@ -13,6 +13,7 @@ TEST(SlowConsumer, StalledSseReaderIsCutAtItsOutboxCapAndOthersGetEverything) {
     auto cfg = test_config();
     cfg.limits.outbox_bytes = 64 * 1024;
     cfg.history.size = 1000;
+    cfg.history.max_bytes = 16 << 20;  // history holds all 1.6 MB, so the resume below is whole
     test_server srv(cfg);
     sse_client stalled(srv.public_port(), sse_target({"firehose"}), {}, 4096);
     sse_client healthy(srv.public_port(), sse_target({"firehose"}));
@@ -39,6 +40,36 @@ TEST(SlowConsumer, StalledSseReaderIsCutAtItsOutboxCapAndOthersGetEverything) {
     ASSERT_TRUE(again.wait_events(total - got, 10s)) << again.events().size() << " of " << total - got;
     for (std::size_t i = 0; i < total - got; ++i)
         EXPECT_EQ(again.events()[i].data, payload + std::to_string(got + i)) << "event " << i;
+}
+
+TEST(SlowConsumer, StalledSseReplayIsBoundedByHeldEventsEvenZeroByteOnes) {
+    // A reader that stops reading during its replay: live events wait outside the outbox. Before,
+    // only their data bytes counted, so zero-byte events piled up without bound.
+    auto cfg = test_config();
+    cfg.limits.outbox_bytes = 64 * 1024;
+    cfg.history.size = 200;
+    cfg.history.max_bytes = 64 << 20;
+    test_server srv(cfg);
+    const std::string payload(32 * 1024, 'h');
+    for (int i = 0; i < 200; ++i) srv.publish("replayed", payload);  // 6.4 MB of history
+    sse_client stalled(srv.public_port(), sse_target({"replayed"}, "since=earliest"), {}, 4096);
+    ASSERT_TRUE(stalled.ok());
+    ASSERT_TRUE(srv.wait_metric("herald_subscriptions", [](double v) { return v == 1; }));
+    std::string batch = R"({"events":[)";
+    for (int i = 0; i < 1000; ++i) batch += std::string(i ? "," : "") + R"({"channel":"replayed","data":""})";
+    batch += "]}";
+    for (int i = 0; i < 5 && !srv.metric("herald_slow_consumer_disconnects_total").value_or(0); ++i)
+        ASSERT_EQ(srv.request("POST", "/v1/publish", batch, "application/json").status, 200u);
+    EXPECT_TRUE(srv.wait_metric("herald_slow_consumer_disconnects_total", [](double v) { return v == 1; }));
+    // The reader drains what was queued and learns why, with a cursor to resume from.
+    ASSERT_TRUE(stalled.wait_closed(10s));
+    auto bye = stalled.wait_for([](const protocol::sse_message& m) { return m.event == "herald.disconnect"; }, 1s);
+    ASSERT_TRUE(bye) << stalled.events().size() << " events";
+    auto j = parse_json(bye->data);
+    EXPECT_EQ(j["name"], "slow_consumer");
+    EXPECT_EQ(j["code"], 4001);
+    ASSERT_TRUE(j["cursor"].is_string());
+    EXPECT_EQ(j["cursor"], stalled.last_id());
 }
 
 TEST(Stop, SseStreamsAreToldToReconnectWithTheirCursor) {

@@ -68,7 +68,7 @@ TEST(WebSocket, HandshakeAcceptsHeaderTokenListsInAnyCase) {
     // As Firefox sends it: "Connection: keep-alive, Upgrade".
     test_server srv;
     raw_connection c(srv.public_port());
-    c.send("GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
+    c.send("GET /v1/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
            "Sec-WebSocket-Key: " +
            std::string(sample_ws_key) + "\r\nsec-websocket-version: 13\r\n\r\n");
     std::size_t head_size = 0;
@@ -80,7 +80,7 @@ TEST(WebSocket, HandshakeAcceptsHeaderTokenListsInAnyCase) {
 
 TEST(WebSocket, PlainGetWithoutUpgradeHeadersIs400Json) {
     test_server srv;
-    auto r = raw_request(srv.public_port(), "GET /v1/ws?channel=news HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = raw_request(srv.public_port(), "GET /v1/ws?channel=news HTTP/1.1\r\nHost: localhost\r\n\r\n");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400u);
     EXPECT_EQ(r->header("content-type"), "application/json");
@@ -93,7 +93,7 @@ TEST(WebSocket, PlainGetWithoutUpgradeHeadersIs400Json) {
 TEST(WebSocket, UnsupportedVersionIs426NamingVersion13) {
     test_server srv;
     auto r = raw_request(srv.public_port(),
-                         "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "GET /v1/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Key: " +
                              std::string(sample_ws_key) + "\r\nSec-WebSocket-Version: 8\r\n\r\n");
     ASSERT_TRUE(r);

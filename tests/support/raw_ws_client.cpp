@@ -47,12 +47,12 @@ std::uint16_t server_frame::close_code() const {
 std::string server_frame::close_reason() const { return payload.size() > 2 ? payload.substr(2) : std::string(); }
 
 raw_ws_client::raw_ws_client(unsigned short port, const std::string& target, const std::string& extra_bytes,
-                             int rcvbuf)
+                             int rcvbuf, const std::string& extra_headers)
     : conn_(port, rcvbuf) {
     std::string req = "GET " + target +
                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Key: " +
-                      std::string(sample_ws_key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n" + extra_bytes;
+                      std::string(sample_ws_key) + "\r\nSec-WebSocket-Version: 13\r\n" + extra_headers + "\r\n" + extra_bytes;
     if (!conn_.connected() || !conn_.send(req)) {
         ADD_FAILURE() << "cannot send the upgrade request";
         return;

@@ -42,10 +42,12 @@ class raw_ws_client {
 public:
     // Connects and sends the upgrade request for `target` (with `extra_bytes` in the same write,
     // e.g. early frames), then reads the response head. rcvbuf > 0 makes a small receive window.
+    // `extra_headers` ("Name: value\r\n" lines) go into the upgrade request.
     explicit raw_ws_client(unsigned short port, const std::string& target = "/v1/ws", const std::string& extra_bytes = {},
-                           int rcvbuf = 0);
+                           int rcvbuf = 0, const std::string& extra_headers = {});
 
     bool ok() const { return head_.status == 101; }
+    int fd() const { return conn_.fd(); }
     const http_response& response() const { return head_; }
 
     bool send(std::string_view bytes) { return conn_.send(bytes); }

@@ -117,6 +117,7 @@ TEST(Options, ValidateChecksAcrossSettings) {
     EXPECT_TRUE(p.empty()) << format_problem(p[0]);
     c.shutdown.drain_window_ms = c.shutdown.timeout_ms;
     c.limits.max_event_bytes = c.limits.max_body_bytes + 1;
+    c.history.max_bytes = 4 * c.limits.max_body_bytes;  // still holds one event: not a problem here
     c.broker = "etcd";
     validate(c, p);
     std::set<std::string> keys;
@@ -153,6 +154,48 @@ TEST(Options, TheReferenceNamesEveryOption) {
         EXPECT_NE(md.find("`--" + std::string(o.flag) + "`"), std::string::npos) << o.flag;
         EXPECT_NE(md.find("`" + std::string(o.env) + "`"), std::string::npos) << o.env;
     }
+}
+
+}  // namespace
+}  // namespace herald::config
+
+namespace herald::config {
+namespace {
+
+TEST(Options, CookieAuthNeedsAnAllowListOfOrigins) {
+    config c;
+    c.auth.token_cookie = "herald_token";
+    std::vector<problem> problems;
+    validate(c, problems);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].key, "auth.token_cookie");
+    EXPECT_NE(problems[0].message.find("auth.allowed_origins"), std::string::npos);
+    EXPECT_NE(problems[0].message.find("--allowed-origin"), std::string::npos);
+    c.auth.allowed_origins = {"https://app.example.com", "http://localhost:3000", "http://[::1]:8080"};
+    problems.clear();
+    validate(c, problems);
+    EXPECT_TRUE(problems.empty()) << format_problem(problems[0]);
+}
+
+TEST(Options, AllowedOriginsMustBeOrigins) {
+    for (const char* bad : {"*", "app.example.com", "https://app.example.com/", "https://app.example.com/path",
+                            "ftp://x", "https://", "https://a:99999999", "null", "https://*.example.com"}) {
+        config c;
+        c.auth.allowed_origins = {bad};
+        std::vector<problem> problems;
+        validate(c, problems);
+        ASSERT_EQ(problems.size(), 1u) << bad;
+        EXPECT_EQ(problems[0].key, "auth.allowed_origins");
+        EXPECT_EQ(problems[0].value, bad);
+    }
+}
+
+TEST(Options, ShowValueMasksAPasswordWithoutAColon) {
+    config c;
+    c.broker = "redis://p@ss@host:6379";
+    std::vector<problem> problems;
+    validate(c, problems);
+    EXPECT_EQ(show_value(c, *find_option("broker")), "redis://***@host:6379");
 }
 
 }  // namespace

@@ -128,6 +128,27 @@ TEST(JsonCodec, BatchOfOneIsStillABatch) {
     EXPECT_EQ(r->items.size(), 1u);
 }
 
+TEST(JsonCodec, RefusesABodyThatExpandsIntoMorePublishesThanAllowed) {
+    // 10 events x 100 channels: a small body, 1000 publishes (each a copy of its data).
+    std::string channels;
+    for (int i = 0; i < 100; ++i) channels += std::string(i ? "," : "") + "\"c" + std::to_string(i) + "\"";
+    std::string body = R"({"events":[)";
+    for (int i = 0; i < 10; ++i) body += std::string(i ? "," : "") + R"({"channels":[)" + channels + R"(],"data":"x"})";
+    body += "]}";
+    auto r = parse_publish_body(body, 999);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.err().code, "too_many_publishes");
+    EXPECT_EQ(r.err().status, 413);
+    EXPECT_NE(r.err().message.find("1000"), std::string::npos) << r.err().message;
+    EXPECT_NE(r.err().hint.find("limits.max_batch_publishes"), std::string::npos);
+    auto ok = parse_publish_body(body, 1000);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->items.size(), 10u);
+    auto single = parse_publish_body(R"({"channels":["a","b","c"],"data":1})", 2);
+    ASSERT_FALSE(single);
+    EXPECT_EQ(single.err().code, "too_many_publishes");
+}
+
 TEST(JsonCodec, RejectsBatchesThatAreEmptyNotArraysOrTooBig) {
     EXPECT_EQ(rejected(R"({"events":[]})").code, "invalid_field");
     EXPECT_EQ(rejected(R"({"events":{"channel":"a","data":1}})").code, "invalid_field");

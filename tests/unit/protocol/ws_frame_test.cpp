@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -361,9 +363,10 @@ TEST(WsParser, RejectsOversizeFragmentedMessageWith1009) {
     expect_error(client_frame(op_text, "123456", frame_opts().partial()) + client_frame(op_cont, "78901"), 1009, 10);
 }
 
-TEST(WsParser, RejectsHugeSixtyFourBitLengthWith1009) {
-    expect_error(client_frame(op_text, "", frame_opts().declare(UINT64_MAX - 1)).substr(0, 14), 1009);
-    expect_error(client_frame(op_text, "", frame_opts().declare(1ull << 63)).substr(0, 14), 1009);
+TEST(WsParser, RejectsHugeSixtyFourBitLengthWith1009OrWithTheTopBitSet1002) {
+    expect_error(client_frame(op_text, "", frame_opts().declare(1ull << 62)).substr(0, 14), 1009);
+    expect_error(client_frame(op_text, "", frame_opts().declare(UINT64_MAX - 1)).substr(0, 14), 1002);
+    expect_error(client_frame(op_text, "", frame_opts().declare(1ull << 63)).substr(0, 14), 1002);
 }
 
 TEST(WsParser, RejectsHugeLengthInAContinuationFrame) {
@@ -380,7 +383,7 @@ TEST(WsParser, RejectsHugeLengthInAContinuationFrame) {
         if (err) break;
     }
     ASSERT_TRUE(err);
-    EXPECT_EQ(err->close_code, 1009);
+    EXPECT_EQ(err->close_code, 1002);  // the most significant bit is set: a protocol error in itself
     EXPECT_TRUE(out.empty());
 }
 
@@ -394,7 +397,29 @@ TEST(WsParser, RejectsAWrappingLengthInsteadOfBufferingForever) {
     const std::string junk(64 * 1024, 'j');
     for (int i = 0; i < 32 && !err; ++i) err = p.feed(junk, out);  // 2 MiB, far over the 1 KiB limit
     ASSERT_TRUE(err);
-    EXPECT_EQ(err->close_code, 1009);
+    EXPECT_EQ(err->close_code, 1002);
+}
+
+TEST(WsParser, RejectsA64BitLengthWithTheTopBitSetWhateverTheLimit) {
+    ws_parser p(std::numeric_limits<std::size_t>::max());
+    std::vector<ws_message> out;
+    auto err = p.feed(client_frame(op_text, "", frame_opts().declare((1ull << 63) | 5)).substr(0, 14), out);
+    ASSERT_TRUE(err);
+    EXPECT_EQ(err->close_code, 1002);
+    EXPECT_NE(err->message.find("most significant bit"), std::string::npos);
+}
+
+TEST(WsParser, AFrameFedByteByByteCostsLinearTime) {
+    // Regression: each feed re-copied the whole partial frame, so 4 MiB a byte at a time copied
+    // ~8 TB (the test would run for hours). Now each byte is appended once.
+    const std::size_t size = 4 << 20;
+    ws_parser p(size);
+    std::vector<ws_message> out;
+    const auto frame = client_frame(op_text, std::string(size, 'x'));
+    for (std::size_t i = 0; i < frame.size(); ++i) ASSERT_FALSE(p.feed(std::string_view(frame).substr(i, 1), out));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].payload.size(), size);
+    EXPECT_FALSE(p.mid_message());
 }
 
 TEST(WsParser, RejectsInvalidUtf8TextWith1007) {

@@ -99,7 +99,8 @@ TEST(WsHandshake, RefusesOtherProtocolVersionsWith426) {
 
 TEST(WsHandshake, RefusesKeysThatAreNot16BytesOfBase64) {
     for (const char* key : {"", "short==", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ=x",
-                            "dGhlIHNhbXBsZSBub25jZQ===", "dGhlIHNhbXBsZSBub25jZSE="}) {
+                            "dGhlIHNhbXBsZSBub25jZQ===", "dGhlIHNhbXBsZSBub25jZSE=",
+                            "!!!!!!!!!!!!!!!!!!!!!!==", "dGhlIHNhbXBsZSBub25jZR==", "dGhl IHNhbXBsZSBub25jZQ=="}) {
         auto h = browser_request();
         h.key = key;
         auto e = check_ws_upgrade(h);

@@ -1,0 +1,76 @@
+// Origin and Host checks as plain string rules; see browser_rules.hpp for the policy.
+#include "lib/auth/browser_rules.hpp"
+
+#include <arpa/inet.h>
+#include <strings.h>
+
+namespace herald::auth {
+
+namespace {
+bool iequal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool ends_with_ci(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && iequal(s.substr(s.size() - suffix.size()), suffix);
+}
+
+bool ipv4_literal(const std::string& s) {
+    in_addr a{};
+    return inet_pton(AF_INET, s.c_str(), &a) == 1;
+}
+
+bool ipv6_literal(const std::string& s) {
+    in6_addr a{};
+    return inet_pton(AF_INET6, s.c_str(), &a) == 1;
+}
+
+bool all_digits(std::string_view s) {
+    if (s.empty() || s.size() > 5) return false;
+    for (char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+}  // namespace
+
+bool origin_listed(std::string_view origin, const std::vector<std::string>& allowed) {
+    if (origin.empty()) return false;
+    for (const auto& a : allowed)
+        if (iequal(a, origin)) return true;
+    return false;
+}
+
+cors_grant cors_for(std::string_view origin, const std::vector<std::string>& allowed) {
+    if (origin.empty()) return cors_grant::none;
+    if (allowed.empty()) return cors_grant::any;
+    return origin_listed(origin, allowed) ? cors_grant::credentialed : cors_grant::none;
+}
+
+bool browser_cross_origin(std::string_view origin, std::string_view sec_fetch_site) {
+    return !origin.empty() || iequal(sec_fetch_site, "cross-site") || iequal(sec_fetch_site, "same-site");
+}
+
+bool internal_host_allowed(std::string_view host, const std::vector<std::string>& names) {
+    if (host.empty()) return false;
+    std::string_view name = host;
+    if (host.front() == '[') {  // [v6]:port
+        auto close = host.find(']');
+        if (close == std::string_view::npos) return false;
+        auto rest = host.substr(close + 1);
+        if (!rest.empty() && (rest.front() != ':' || !all_digits(rest.substr(1)))) return false;
+        return ipv6_literal(std::string(host.substr(1, close - 1)));
+    }
+    if (auto colon = host.rfind(':'); colon != std::string_view::npos) {
+        if (!all_digits(host.substr(colon + 1))) return false;
+        name = host.substr(0, colon);
+    }
+    if (name.empty()) return false;
+    if (name.back() == '.') name.remove_suffix(1);  // the fully qualified spelling "localhost."
+    if (iequal(name, "localhost") || ends_with_ci(name, ".localhost")) return true;
+    if (ipv4_literal(std::string(name))) return true;
+    for (const auto& n : names)
+        if (iequal(n, name)) return true;
+    return false;
+}
+
+}  // namespace herald::auth

@@ -1,0 +1,55 @@
+// Framing and origin checks ahead of routing; see request_guard.hpp.
+#include "sidecar/request_guard.hpp"
+
+#include <strings.h>
+
+#include "lib/auth/browser_rules.hpp"
+#include "sidecar/credentials.hpp"
+
+namespace herald::sidecar {
+
+namespace http = boost::beast::http;
+
+namespace {
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked has no knowable length.
+bool transfer_encoding_ok(const request& req) {
+    std::string_view last;
+    bool any = false;
+    for (auto it = req.find(http::field::transfer_encoding); it != req.end() && it->name() == http::field::transfer_encoding;
+         ++it) {
+        any = true;
+        std::string_view v = it->value();
+        auto comma = v.rfind(',');
+        auto t = trim(comma == std::string_view::npos ? v : v.substr(comma + 1));
+        if (!t.empty()) last = t;
+        else last = {};
+    }
+    return !any || (last.size() == 7 && strncasecmp(last.data(), "chunked", 7) == 0);
+}
+}  // namespace
+
+std::optional<model::error> guard_request(const request& req, listener_kind kind, const config::config& cfg,
+                                          const auth::access_policy& auth) {
+    const auto hosts = req.count(http::field::host);
+    if (hosts > 1) return model::errors::bad_request("the request carries " + std::to_string(hosts) + " Host headers");
+    if (hosts == 0 && req.version() >= 11) return model::errors::bad_request("an HTTP/1.1 request needs a Host header");
+    if (!transfer_encoding_ok(req))
+        return model::errors::bad_request("Transfer-Encoding '" + std::string(req[http::field::transfer_encoding]) +
+                                          "' does not end in chunked");
+    if (kind != listener_kind::internal_listener) return std::nullopt;
+    if (hosts == 1 && !auth::internal_host_allowed(req[http::field::host], cfg.internal_hosts))
+        return model::errors::host_not_allowed(std::string(req[http::field::host]));
+    if (auth::browser_cross_origin(req[http::field::origin], req["Sec-Fetch-Site"])) {
+        auto key = bearer_token(req[http::field::authorization]);
+        if (!auth.publisher_keys() || !key || auth.check_api_key(key)) return model::errors::cross_origin_refused();
+    }
+    return std::nullopt;
+}
+
+}  // namespace herald::sidecar
