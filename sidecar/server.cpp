@@ -30,13 +30,23 @@ std::unique_ptr<broker::broker> server::make_broker() {
         broker::memory_broker_options mo;
         mo.history_size = cfg_.history.size;
         mo.history_ttl_ms = cfg_.history.ttl_ms;
+        mo.history_max_bytes = cfg_.history.max_bytes;
         mo.idempotency_window_ms = cfg_.history.idempotency_window_ms;
+        mo.max_channels = cfg_.history.max_channels;
+        mo.sweep_interval_ms = 1000;  // expired idempotency keys and idle channels go within a second
         return std::make_unique<broker::memory_broker>(clock_, mo);
     }
     broker::redis_broker_options ro;
     ro.history_size = cfg_.history.size;
     ro.history_ttl_ms = cfg_.history.ttl_ms;
+    ro.history_max_bytes = cfg_.history.max_bytes;
     ro.idempotency_window_ms = cfg_.history.idempotency_window_ms;
+    ro.max_channels = cfg_.history.max_channels;
+    ro.command_timeout = std::chrono::milliseconds(cfg_.redis.command_timeout_ms);
+    ro.ping_interval = std::chrono::milliseconds(cfg_.redis.ping_interval_ms);
+    // A connect (with AUTH/SELECT/PING) is held to the same deadline as any command, so a hung
+    // Redis keeps failing fast (broker_timeout) while herald retries.
+    ro.connect_timeout = ro.command_timeout;
     auto redis = broker::redis_broker::create(cfg_.broker, clock_, ro);
     if (!redis) throw std::runtime_error("--broker: " + redis.err().message + " (" + redis.err().hint + ")");
     // Unreachable at start is not fatal: the broker keeps retrying, /readyz answers 503 meanwhile.

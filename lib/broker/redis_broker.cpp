@@ -286,10 +286,15 @@ struct redis_broker::impl {
         cmdline.insert(cmdline.end(), args.begin(), args.end());
         auto shared = std::make_shared<std::function<void(redisReply*)>>(std::move(handler));
         auto sent = cmd.command(cmdline, [this, &s, cmdline, shared](redisReply* r) mutable {
+            if (!r) cmd_up = false;  // down already (on_down comes later): healthy() says so before done()
             if (r && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOSCRIPT")) {
                 cmdline[0] = "EVAL";
                 cmdline[1] = s.text;
-                if (!cmd.command(cmdline, [shared](redisReply* r2) { (*shared)(r2); })) (*shared)(nullptr);
+                if (!cmd.command(cmdline, [this, shared](redisReply* r2) {
+                        if (!r2) cmd_up = false;
+                        (*shared)(r2);
+                    }))
+                    (*shared)(nullptr);
                 return;
             }
             (*shared)(r);

@@ -2,16 +2,24 @@
 // is installed): an unreachable URL is an error naming it; a bad URL fails at once; AUTH and
 // SELECT; Redis stopped mid-run → 503 with a hint and healthy() false; restarted empty →
 // reconnect, resubscribe, a new epoch; two brokers ("nodes") on one Redis see each other's
-// publishes with identical positions.
+// publishes with identical positions. A hung Redis (SIGSTOP): commands answer 503 broker_timeout
+// within the command timeout, the probes turn healthy() false even when idle (on the subscription
+// connection too), and SIGCONT recovers by itself. Bounded state: per-channel keys expire with
+// keep_ms (a channel created again gets a new epoch), the channel cap, the pruned gap-fill map.
 #include "lib/broker/redis_broker.hpp"
 
 #include <gtest/gtest.h>
 
+#include <hiredis/hiredis.h>
+
+#include <boost/asio/io_context.hpp>
 #include <thread>
 
 #include "lib/util/clock.hpp"
+#include "lib/broker/redis_connection.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/unit/broker/broker_conformance.hpp"
+#include "tests/unit/broker/redis_probe.hpp"
 
 namespace herald::broker {
 namespace {
@@ -259,6 +267,217 @@ TEST_F(RedisBrokerTest, EventsPublishedWhileResubscribingReachTheHandlerInOrder)
     ASSERT_EQ(evs.size(), 5u);
     for (std::size_t i = 0; i < evs.size(); ++i) EXPECT_EQ(evs[i]->data, std::to_string(i + 1));
     EXPECT_EQ(handler.gaps(), 0u);
+}
+
+redis_broker_options hang_options() {
+    auto o = fast_options();
+    o.command_timeout = 300ms;
+    o.ping_interval = 100ms;
+    o.connect_timeout = 300ms;
+    return o;
+}
+
+TEST_F(RedisBrokerTest, AHungRedisAnswersBrokerTimeoutWithinTheCommandTimeoutAndRecoversByItself) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    auto o = hang_options();
+    o.ping_interval = 60s;  // no probe: the publish itself must meet the deadline
+    auto opened = redis_broker::open(server.url(), clock, o);
+    ASSERT_TRUE(opened.ok()) << opened.err().message;
+    auto& b = *opened.value();
+    recording_handler handler;
+    b.set_handler(&handler);
+    ASSERT_TRUE(publish(b, request("news", "1")).ok());
+    ASSERT_EQ(handler.wait_for(1).size(), 1u);
+
+    test::redis_freeze freeze(server.port());
+    ASSERT_TRUE(freeze.valid());
+    freeze.freeze();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto p = publish(b, request("news", "while hung"));
+    const auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.err().status, 503);
+    EXPECT_EQ(p.err().code, "broker_timeout") << p.err().message;
+    EXPECT_NE(p.err().message.find("300 ms"), std::string::npos) << p.err().message;
+    EXPECT_FALSE(p.err().hint.empty());
+    EXPECT_GE(took, 250ms);
+    EXPECT_LT(took, 1500ms) << "the deadline is the command timeout, not the OS's TCP timeout";
+    EXPECT_FALSE(b.healthy()) << "a command that timed out recycles the connection";
+    auto again = publish(b, request("news", "still hung"));  // the connection is down: at once
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.err().code, "broker_timeout");
+    auto r = read_result(b, "news", 0);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.err().status, 503);
+
+    freeze.thaw();
+    ASSERT_EQ(b.wait_connected(10s), std::nullopt) << b.last_error();
+    auto after = publish(b, request("news", "after"));
+    ASSERT_TRUE(after.ok()) << after.err().message;
+    ASSERT_TRUE(eventually([&] {
+        auto evs = handler.events();
+        return !evs.empty() && evs.back()->data == "after";
+    })) << "resubscribed after the recycle";
+    EXPECT_EQ(handler.gaps(), 0u) << "a publish that timed out but was applied later is filled in, in order";
+}
+
+TEST_F(RedisBrokerTest, TheProbesNoticeAnIdleHungRedis) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    auto opened = redis_broker::open(server.url(), clock, hang_options());
+    ASSERT_TRUE(opened.ok()) << opened.err().message;
+    auto& b = *opened.value();
+    EXPECT_TRUE(b.healthy());
+    test::redis_freeze freeze(server.port());
+    ASSERT_TRUE(freeze.valid());
+    freeze.freeze();
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(eventually([&] { return !b.healthy(); }, 3s)) << "nothing was sent: only the pings can notice";
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_FALSE(b.healthy()) << "reconnects to a hung Redis time out too";
+    EXPECT_NE(b.last_error().find("no answer"), std::string::npos) << b.last_error();
+    freeze.thaw();
+    EXPECT_EQ(b.wait_connected(10s), std::nullopt) << b.last_error();
+    EXPECT_TRUE(publish(b, request("a")).ok());
+}
+
+TEST_F(RedisBrokerTest, ASubscribedConnectionIsProbedToo) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    boost::asio::io_context io;
+    auto url = parse_redis_url(server.url());
+    ASSERT_TRUE(url.ok());
+    redis_connection_options co;
+    co.command_timeout = 300ms;
+    co.ping_interval = 100ms;
+    co.connect_timeout = 300ms;
+    co.reconnect_min = 50ms;
+    redis_connection conn(io, url.value(), co);
+    int confirmations = 0, downs = 0;
+    bool timed_out = false;
+    std::string why;
+    conn.start(
+        [&] {
+            conn.subscribe({"PSUBSCRIBE", "probe-test:*"}, [&](redisReply* r) {
+                if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && std::string(r->element[0]->str) == "psubscribe")
+                    ++confirmations;
+            });
+        },
+        [&](const std::string& w) {
+            ++downs;
+            why = w;
+            timed_out = conn.timed_out();
+        });
+    io.run_for(700ms);
+    EXPECT_GE(confirmations, 3) << "an idle subscription is probed every ping interval";
+    EXPECT_EQ(downs, 0);
+    test::redis_freeze freeze(server.port());
+    ASSERT_TRUE(freeze.valid());
+    freeze.freeze();
+    io.run_for(800ms);
+    EXPECT_GE(downs, 1) << "a hung Redis must be noticed on the subscription connection";
+    EXPECT_TRUE(timed_out);
+    EXPECT_NE(why.find("no answer within 300 ms"), std::string::npos) << why;
+    freeze.thaw();
+    const int before = confirmations;
+    for (int i = 0; i < 50 && confirmations == before; ++i) io.run_for(100ms);
+    EXPECT_GT(confirmations, before) << "reconnected and subscribed again";
+    conn.close();
+}
+
+redis_broker_options expiring_options() {
+    auto o = fast_options();
+    o.history_ttl_ms = 600;
+    o.idempotency_window_ms = 800;  // keep = 800 ms
+    o.stats_interval = 20ms;
+    return o;
+}
+
+TEST_F(RedisBrokerTest, PerChannelKeysExpireAndAChannelCreatedAgainHasANewEpoch) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    auto o = expiring_options();
+    auto opened = redis_broker::open(server.url(), clock, o);
+    ASSERT_TRUE(opened.ok()) << opened.err().message;
+    auto& b = *opened.value();
+    recording_handler handler;
+    b.set_handler(&handler);
+    EXPECT_EQ(b.keep_ms(), 800);
+    auto first = publish(b, request("news", "1", "k1"));
+    ASSERT_TRUE(first.ok());
+    ASSERT_TRUE(publish(b, request("news", "2")).ok());
+    ASSERT_EQ(handler.wait_for(2).size(), 2u);
+    const int port = server.port();
+    const auto& P = o.key_prefix;
+    for (const auto& k : {P + "m:news", P + "h:news", P + "epoch", P + "i:4:news:k1"}) {
+        const auto ttl = test::redis_integer(port, "PTTL " + k);
+        EXPECT_GT(ttl, 0) << k << " must expire";
+        EXPECT_LE(ttl, 800) << k;
+    }
+    EXPECT_EQ(b.followed_channels(), 1u);
+    EXPECT_TRUE(eventually([&] { return b.stats().channels == 1; }));
+
+    std::this_thread::sleep_for(1100ms);
+    for (const auto& k : {P + "m:news", P + "h:news", P + "epoch", P + "i:4:news:k1"})
+        EXPECT_EQ(test::redis_integer(port, "EXISTS " + k), 0) << k << " outlived the channel";
+    EXPECT_TRUE(eventually([&] { return b.stats().channels == 0; })) << "expired channels leave the index";
+    EXPECT_EQ(test::redis_integer(port, "ZCARD " + P + "seen"), 0);
+    EXPECT_EQ(test::redis_integer(port, "ZCARD " + P + "channels"), 0);
+    EXPECT_TRUE(eventually([&] { return b.followed_channels() == 0; })) << "the gap-fill map forgets idle channels";
+
+    auto h = read(b, "news", 2);
+    EXPECT_EQ(h.last_offset, 0u);
+    EXPECT_NE(h.epoch, first->epoch) << "a cursor into the expired channel must get a reset, never a silent gap";
+    auto again = publish(b, request("news", "new"));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->offset, 1u);
+    EXPECT_EQ(again->epoch, h.epoch);
+    auto evs = handler.wait_for(3);
+    ASSERT_EQ(evs.size(), 3u);
+    EXPECT_EQ(evs[2]->epoch, again->epoch);
+}
+
+TEST_F(RedisBrokerTest, ChannelCapRefusesNewChannelsUntilIdleOnesExpire) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    auto o = expiring_options();
+    o.max_channels = 2;
+    auto a = redis_broker::open(server.url(), clock, o);
+    auto b = redis_broker::open(server.url(), clock, o);  // a second node on the same keys
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE(publish(*a.value(), request("one")).ok());
+    ASSERT_TRUE(publish(*b.value(), request("two")).ok());
+    auto refused = publish(*a.value(), request("three"));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.err().status, 503);
+    EXPECT_NE(refused.err().message.find("channel limit of 2"), std::string::npos) << refused.err().message;
+    EXPECT_NE(refused.err().hint.find("history.max_channels"), std::string::npos) << refused.err().hint;
+    EXPECT_TRUE(publish(*b.value(), request("one")).ok()) << "known channels still take publishes";
+    std::this_thread::sleep_for(1300ms);
+    auto freed = publish(*b.value(), request("three"));
+    EXPECT_TRUE(freed.ok()) << "expired channels free the cap: " << (freed.ok() ? "" : freed.err().message);
+}
+
+TEST_F(RedisBrokerTest, HistoryBytesAreAccountedAcrossTrims) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    auto o = fast_options();
+    o.history_max_bytes = 1000;
+    o.history_size = 5;
+    auto opened = redis_broker::open(server.url(), clock, o);
+    ASSERT_TRUE(opened.ok());
+    auto& b = *opened.value();
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(publish(b, request("a", std::string(i % 3 ? 10 : 300, 'x'))).ok());
+    auto h = read(b, "a", 0);
+    std::size_t cost = 0;
+    for (const auto& e : h.events) cost += e->data.size() + 64;
+    EXPECT_LE(cost, 1000u);
+    EXPECT_LE(h.events.size(), 5u);
+    auto bytes = test::redis_command(server.port(), "HGET " + o.key_prefix + "m:a bytes");
+    EXPECT_NE(bytes.find("\r\n" + std::to_string(cost) + "\r\n"), std::string::npos)
+        << "the running total matches what history holds: " << bytes;
 }
 
 }  // namespace
