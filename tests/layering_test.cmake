@@ -3,7 +3,7 @@
 set(allowed_model "lib/model")
 set(allowed_util "lib/util")
 set(allowed_config "lib/util;lib/config")
-set(allowed_protocol "lib/model;lib/protocol")
+set(allowed_protocol "lib/model;lib/util;lib/protocol")
 set(allowed_history "lib/model;lib/history")
 set(allowed_channels "lib/model;lib/protocol;lib/channels")
 set(allowed_broker "lib/model;lib/util;lib/history;lib/protocol;lib/broker")

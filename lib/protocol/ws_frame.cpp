@@ -1,6 +1,8 @@
 // WebSocket framing: header encoding, client frame parsing, UTF-8 validation.
 #include "lib/protocol/ws_frame.hpp"
 
+#include "lib/util/utf8.hpp"
+
 namespace herald::protocol {
 
 std::string ws_frame(ws_opcode op, std::string_view payload) {
@@ -32,36 +34,14 @@ std::string ws_close_frame(std::uint16_t code, std::string_view reason) {
 
 bool valid_utf8(std::string_view s) {
     std::size_t i = 0;
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     while (i < s.size()) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
             ++i;
             continue;
         }
-        int len;
-        std::uint32_t cp;
-        if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + static_cast<std::size_t>(len) > s.size()) return false;
-        for (int k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xc0) != 0x80) return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += static_cast<std::size_t>(len);
+        const auto n = util::utf8_sequence_length(s.substr(i));
+        if (n == 0) return false;
+        i += n;
     }
     return true;
 }

@@ -16,7 +16,4 @@ void append_log_text(std::string& out, std::string_view s);
 // every byte that is not part of well-formed UTF-8 replaced by U+FFFD, so the line always parses.
 void append_log_json(std::string& out, std::string_view s);
 
-// The length of the well-formed UTF-8 sequence at the start of `s` (1-4), or 0 when it is not one.
-std::size_t utf8_sequence_length(std::string_view s);
-
 }  // namespace herald::util

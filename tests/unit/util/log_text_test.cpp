@@ -1,5 +1,6 @@
 // Log hygiene: client-chosen text cannot forge text log lines or break JSON log lines.
 #include "lib/util/log_text.hpp"
+#include "lib/util/utf8.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
