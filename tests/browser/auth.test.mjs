@@ -1,11 +1,14 @@
 // herald in a real Chromium with subscriber auth (JWT): the page's native EventSource and WebSocket
-// with tokens in ?token= and in a cookie, per-user channels, tampered tokens, and expiry (a notice,
-// then the end of the stream or close 4002) and its WebSocket cure, refresh.
+// with tokens in ?token= and in a cookie, per-user channels, tampered tokens, expiry (a notice,
+// then the end of the stream or close 4002) and its WebSocket cure, refresh; and origins: the cookie
+// works for the listed page origin only (another origin the browser sends it from gets SSE 403 and
+// WebSocket close 4103 origin_not_allowed), and a page's fetch() cannot use the internal listener.
 // Started by run.sh, which gives this file a herald of its own with the arguments of the line below
-// (the placeholder becomes a secret made for the run) and passes HERALD_JWT_SECRET and HERALD_BINARY:
+// ($HERALD_JWT_SECRET becomes a secret made for the run, $HERALD_PAGE_ORIGIN the origin the page is
+// served from, on the port run.sh picked) and passes HERALD_JWT_SECRET and HERALD_BINARY:
 // the test signs its tokens with `herald token create --secret`. The notice time and the cookie name
 // are read from that line too, so the test and its herald cannot disagree.
-// herald-args: --jwt-secret $HERALD_JWT_SECRET --public-channels news --auth-expiring-notice 2000 --token-cookie herald_token
+// herald-args: --jwt-secret $HERALD_JWT_SECRET --public-channels news --auth-expiring-notice 2000 --token-cookie herald_token --allowed-origin $HERALD_PAGE_ORIGIN
 // Same layout as the other *.test.mjs on harness.mjs: the page is on its own origin (another loopback
 // port), so every stream is cross-origin; some go through the harness proxy, which records the
 // request heads (to see the browser's Cookie and Last-Event-ID headers).
@@ -13,10 +16,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
-  PUBLIC_PORT, WAIT_MS, requireEnv, header, publishJson, test, startSession, finish,
+  PUBLIC_PORT, INTERNAL_PORT, PAGE_PORT, WAIT_MS, requireEnv, header, publishJson, getInternal, authRefusals,
+  startPageServer, test, startSession, finish,
 } from './harness.mjs';
 
-requireEnv('auth.test.mjs', ['HERALD_PUBLIC_PORT', 'HERALD_INTERNAL_PORT']);
+requireEnv('auth.test.mjs', ['HERALD_PUBLIC_PORT', 'HERALD_INTERNAL_PORT', 'HERALD_PAGE_PORT']);
 const SECRET = process.env.HERALD_JWT_SECRET || '';
 const BINARY = process.env.HERALD_BINARY || '';
 if (!SECRET || !BINARY) {
@@ -187,6 +191,17 @@ const PAGE = String.raw`<!doctype html>
     for (const s of Object.values(window.sockets)) if (s.ws.readyState < 2) s.ws.close(1000, 'test done');
   };
 
+  // One fetch() as the page makes it: {ok: true, status, type, body} when it resolved (an opaque
+  // no-cors answer has status 0 and no body), {ok: false, error} when the browser refused it.
+  window.tryFetch = async (url, init) => {
+    try {
+      const r = await fetch(url, init);
+      return { ok: true, status: r.status, type: r.type, body: r.type === 'opaque' ? null : await r.text() };
+    } catch (e) {
+      return { ok: false, error: String(e) };
+    }
+  };
+
   // Tries one token on both transports at once and settles when each has: the EventSource opened or
   // was closed by the browser (a 401/403 is fatal for EventSource), the WebSocket got its first
   // message or was closed. Whatever opened is closed again. Shown as a row of the probes table,
@@ -267,9 +282,9 @@ const brief = (events) => events.map((e) => {
   return 'channel' in env ? [env.channel, env.data] : ['message', env];
 });
 
-async function until(what, fn, arg, timeout, describe) {
+async function until(what, fn, arg, timeout, describe, p = page) {
   try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 20 });
+    await p.waitForFunction(fn, arg, { timeout, polling: 20 });
   } catch (e) {
     throw new Error(`${what} did not happen in ${timeout} ms: ${JSON.stringify(await describe())}`);
   }
@@ -517,6 +532,206 @@ if (session.ok) {
       await page.evaluate((name) => { document.cookie = `${name}=; path=/; max-age=0`; }, COOKIE);
       await closeAll();
     }
+  });
+
+  // ---------------------------------------------------------------- origins (docs/auth.md "Browsers and origins")
+
+  await test('allowed origin: the listed page origin gets user:42 with the cookie over EventSource withCredentials and WebSocket', async () => {
+    assert.equal(PAGE_ORIGIN, `http://127.0.0.1:${PAGE_PORT}`, 'the page is served on the port run.sh picked');
+    assert.equal(argValue('--allowed-origin'), '$HERALD_PAGE_ORIGIN', 'herald lists this page\'s origin');
+    const t = mint({ sub: '42' });
+    await page.evaluate(([name, value]) => { document.cookie = `${name}=${value}; path=/; SameSite=Lax`; }, [COOKIE, t.token]);
+    try {
+      // No token anywhere but in the cookie: the streams get user:42 from it.
+      await open('listed sse', `${HERALD}/v1/sse?envelope=json`, [], true);
+      await connect('listed ws', `${HERALD_WS}/v1/ws`);
+      await waitOpen('listed sse');
+      const { m: sub } = await waitMsg('listed ws', { op: 'subscribed' });
+      assert.equal(sub.channel, 'user:42', JSON.stringify(sub));
+      const r = await publishJson({ channel: 'user:42', data: { to: 'listed origin' } });
+      assert.equal(r.delivered_local, 2, `the page's EventSource and WebSocket: ${JSON.stringify(r)}`);
+      const s = await waitEvents('listed sse', 1);
+      assert.deepEqual(brief(s.events), [['user:42', { to: 'listed origin' }]]);
+      assert.equal(s.errors, 0);
+      const { m: ev } = await waitMsg('listed ws', { op: 'event' });
+      assert.deepEqual([ev.channel, ev.data], ['user:42', { to: 'listed origin' }]);
+      const w = await wsSnap('listed ws');
+      assert.deepEqual(w.closes, []);
+      const res = responses.find((x) => x.url === `${HERALD}/v1/sse?envelope=json`);
+      assert.ok(res, 'Chromium reported the stream\'s response');
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['access-control-allow-origin'], PAGE_ORIGIN, JSON.stringify(res.headers));
+      assert.equal(res.headers['access-control-allow-credentials'], 'true', JSON.stringify(res.headers));
+    } finally {
+      await page.evaluate((name) => { document.cookie = `${name}=; path=/; max-age=0`; }, COOKIE);
+      await closeAll();
+    }
+  });
+
+  await test('unlisted origins that Chromium sends the cookie to get nothing of user:42: EventSource fails (403 origin_not_allowed), WebSocket closes 4103', async () => {
+    // Two other origins of the same site, so the SameSite=Lax cookie goes along (a sibling app on
+    // another port or host name: what an allow-list is for):
+    //  - http://127.0.0.1:OTHER, a second page server: the very cookie the listed page set on
+    //    127.0.0.1 (cookies ignore ports);
+    //  - http://localhost:PAGE_PORT, the same page server under another host name, with herald
+    //    reached as localhost too and a cookie set for localhost.
+    // Both reach herald through the proxy, which shows the Cookie and Origin the browser sent.
+    const t = mint({ sub: '42' });
+    const context = page.context();
+    const other = await startPageServer(PAGE, 0);
+    const proxyPort = new URL(proxy.url).port;
+    const attackers = [
+      { origin: `http://127.0.0.1:${other.address().port}`, herald: proxy.url },
+      { origin: `http://localhost:${PAGE_PORT}`, herald: `http://localhost:${proxyPort}` },
+    ];
+    await page.evaluate(([name, value]) => { document.cookie = `${name}=${value}; path=/; SameSite=Lax`; }, [COOKIE, t.token]);
+    await context.addCookies([{ name: COOKIE, value: t.token, domain: 'localhost', path: '/', sameSite: 'Lax' }]);
+    const pages = [];
+    try {
+      // The listed page keeps a stream open with the same cookie: the control.
+      await open('control sse', `${HERALD}/v1/sse?envelope=json`, [], true);
+      await waitOpen('control sse');
+      const refusedBefore = await authRefusals('origin_not_allowed');
+      proxy.requests.length = 0;
+      for (const a of attackers) {
+        const p = await context.newPage();
+        pages.push(p);
+        const pageResponses = [];
+        p.on('response', (r) => pageResponses.push({ url: r.url(), status: r.status(), headers: r.headers() }));
+        a.page = p;
+        a.responses = pageResponses;
+        await p.goto(`${a.origin}/`, { timeout: WAIT_MS });
+        assert.equal(await p.evaluate(() => location.origin), a.origin);
+        const ws = a.herald.replace(/^http/, 'ws');
+        await p.evaluate(([u]) => window.openStream('steal sse', u, [], true), [`${a.herald}/v1/sse?envelope=json`]);
+        await p.evaluate(([u]) => window.openStream('steal sse user:42', u, [], true),
+                         [`${a.herald}/v1/sse?channel=user:42&envelope=json`]);
+        await p.evaluate(([u]) => window.connect('steal ws', u), [`${ws}/v1/ws`]);
+        await p.evaluate(([u]) => window.connect('steal ws user:42', u), [`${ws}/v1/ws?channel=user:42`]);
+      }
+      for (const a of attackers) {
+        const p = a.page;
+        for (const k of ['steal sse', 'steal sse user:42']) {
+          await until(`${a.origin}: stream '${k}' closed by the browser`, (key) => window.streams[key].es.readyState === 2,
+                      k, WAIT_MS, () => p.evaluate((key) => window.snapshot(key), k), p);
+        }
+        for (const k of ['steal ws', 'steal ws user:42']) {
+          await until(`${a.origin}: socket '${k}' closed`, (key) => window.sockets[key].closes.length >= 1,
+                      k, WAIT_MS, () => p.evaluate((key) => window.wsSnapshot(key), k), p);
+        }
+      }
+      // Published now, user:42 reaches the listed page's stream and nothing else.
+      const r = await publishJson({ channel: 'user:42', data: { to: 'the listed origin only' } });
+      assert.equal(r.delivered_local, 1, `only the listed page's stream: ${JSON.stringify(r)}`);
+      const c = await waitEvents('control sse', 1);
+      assert.deepEqual(brief(c.events), [['user:42', { to: 'the listed origin only' }]]);
+      await sleep(300);  // anything an unlisted page should not get would show up by now
+
+      for (const a of attackers) {
+        const p = a.page;
+        for (const k of ['steal sse', 'steal sse user:42']) {
+          const s = await p.evaluate((key) => window.snapshot(key), k);
+          assert.equal(s.opens, 0, `${a.origin} '${k}' never opened: ${JSON.stringify(s)}`);
+          assert.ok(s.errors >= 1, `${a.origin} '${k}' got an error: ${JSON.stringify(s)}`);
+          assert.deepEqual(s.events, [], `${a.origin} '${k}' got no event`);
+          const res = a.responses.find((x) => x.url.startsWith(`${a.herald}/v1/sse?`));
+          if (res) {  // when Chromium reports the refused response at all, it is herald's 403 without CORS
+            assert.equal(res.status, 403, JSON.stringify(res));
+            assert.equal(res.headers['access-control-allow-origin'], undefined, JSON.stringify(res.headers));
+            assert.equal(res.headers['access-control-allow-credentials'], undefined, JSON.stringify(res.headers));
+          }
+        }
+        for (const k of ['steal ws', 'steal ws user:42']) {
+          const w = await p.evaluate((key) => window.wsSnapshot(key), k);
+          assert.equal(w.closes.length, 1, `${a.origin} '${k}': ${JSON.stringify(w)}`);
+          assert.equal(w.closes[0].code, 4103, `${a.origin} '${k}' close: ${JSON.stringify(w.closes[0])}`);
+          assert.match(w.closes[0].reason, /origin/, JSON.stringify(w.closes[0]));
+          assert.deepEqual(w.msgs, [], `${a.origin} '${k}' got no message (no subscribed, no event)`);
+        }
+        // What the browser sent: the cookie, and the unlisted page's Origin; what herald answered:
+        // 403 to the EventSource requests, 101 (then close 4103) to the WebSocket upgrades.
+        const exchanges = proxy.exchanges.filter((x) => header(x.request, 'Origin') === a.origin);
+        assert.equal(exchanges.length, 4, `${a.origin}: 2 EventSource and 2 WebSocket requests: ${JSON.stringify(proxy.requests)}`);
+        for (const x of exchanges) {
+          assert.ok((header(x.request, 'Cookie') || '').split(/;\s*/).includes(`${COOKIE}=${t.token}`),
+                    `the browser sent the cookie from ${a.origin}: ${x.request}`);
+          const isWs = /^Upgrade:[ \t]*websocket/im.test(x.request);
+          assert.equal(x.status, isWs ? 101 : 403, `herald's answer to ${x.request.split('\r\n')[0]} from ${a.origin}`);
+        }
+      }
+      // Each refused request counted once (a CORS failure is fatal to EventSource: no retries).
+      const refusedAfter = await authRefusals('origin_not_allowed');
+      assert.equal(refusedAfter - refusedBefore, 4 * attackers.length,
+                   `herald_auth_refusals_total{reason="origin_not_allowed"} went ${refusedBefore} -> ${refusedAfter}`);
+      const cs = await snap('control sse');
+      assert.deepEqual([cs.readyState, cs.errors], [1, 0], `the listed page's stream is unaffected: ${JSON.stringify(cs)}`);
+      console.log(`       (${attackers.map((a) => a.origin).join(', ')}: close reason ` +
+                  `"${(await pages[0].evaluate(() => window.wsSnapshot('steal ws'))).closes[0].reason}"; ` +
+                  `origin_not_allowed ${refusedBefore} -> ${refusedAfter})`);
+    } finally {
+      for (const p of pages) {
+        await p.evaluate(() => window.closeAll()).catch(() => {});
+        await p.close().catch(() => {});
+      }
+      other.close();
+      await context.clearCookies();
+      await closeAll();
+    }
+  });
+
+  await test('the internal listener from a page: fetch() POST /v1/publish (text/plain) and GET /v1/channels fail and publish nothing', async () => {
+    const INTERNAL = `http://127.0.0.1:${INTERNAL_PORT}`;
+    const marker = await publishJson({ channel: 'user:42', data: 'before the page tries' });
+    const channelState = async () => {
+      const r = await getInternal('/v1/channels/user:42');
+      assert.equal(r.status, 200, `GET /v1/channels/user:42 from node -> ${r.status}: ${r.body}`);
+      return JSON.parse(r.body);
+    };
+    const before = await channelState();
+    assert.equal(before.last_offset, marker.offset, JSON.stringify({ before, marker }));
+    const refusedBefore = await authRefusals('cross_origin_refused');
+
+    const forged = JSON.stringify({ channel: 'user:42', data: 'forged by a page' });
+    const attempts = [
+      // Simple requests (no preflight): the browser sends them as they are, with Origin.
+      ['POST /v1/publish text/plain', `${INTERNAL}/v1/publish`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: forged }, true],
+      ['POST /v1/publish text/plain, no-cors', `${INTERNAL}/v1/publish`, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body: forged }, true],
+      ['POST /v1/publish text/plain, credentials', `${INTERNAL}/v1/publish`, { method: 'POST', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body: forged }, true],
+      ['POST /v1/channels/user:42/events text/plain', `${INTERNAL}/v1/channels/user:42/events`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'forged by a page' }, true],
+      ['GET /v1/channels', `${INTERNAL}/v1/channels`, {}, true],
+      ['GET /v1/channels/user:42/events', `${INTERNAL}/v1/channels/user:42/events?since=earliest`, { credentials: 'include' }, true],
+      // Preflighted (JSON body): refused at the OPTIONS already.
+      ['POST /v1/publish application/json', `${INTERNAL}/v1/publish`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: forged }, false],
+    ];
+    const results = [];
+    for (const [label, url, init] of attempts) results.push(await page.evaluate(([u, i]) => window.tryFetch(u, i), [url, init]));
+    const wrong = [];
+    attempts.forEach(([label, , init], i) => {
+      const r = results[i];
+      // cors mode: the browser refuses the answer (no Access-Control-Allow-Origin); no-cors: an
+      // opaque answer, which the page cannot read.
+      const good = init.mode === 'no-cors' ? r.ok && r.type === 'opaque' && r.status === 0 && r.body === null
+                                           : !r.ok && /TypeError|Failed to fetch/.test(r.error);
+      if (!good) wrong.push({ label, result: r });
+    });
+    assert.deepEqual(wrong, [], 'a page reads nothing from the internal listener');
+
+    const after = await channelState();
+    assert.equal(after.last_offset, before.last_offset, `user:42 did not move: ${JSON.stringify({ before, after })}`);
+    assert.equal(after.publishes, before.publishes, JSON.stringify({ before, after }));
+    const hist = JSON.parse((await getInternal('/v1/channels/user:42/events?since=earliest&limit=1000')).body);
+    assert.ok(!hist.events.some((e) => /forged/.test(JSON.stringify(e.data))), `no forged event in history: ${JSON.stringify(hist)}`);
+    const refusedAfter = await authRefusals('cross_origin_refused');
+    const simple = attempts.filter((a) => a[3]).length;
+    assert.ok(refusedAfter - refusedBefore >= simple,
+              `each simple request reached herald and was refused: cross_origin_refused ${refusedBefore} -> ${refusedAfter}`);
+    const seen = responses.filter((x) => x.url.startsWith(INTERNAL));
+    for (const x of seen) {
+      assert.equal(x.headers['access-control-allow-origin'], undefined, `no CORS from the internal listener: ${JSON.stringify(x)}`);
+      if (x.status) assert.equal(x.status, 403, JSON.stringify(x));
+    }
+    console.log(`       (${attempts.length} fetches refused, e.g. "${results[0].error}"; last_offset stays ${after.last_offset}; ` +
+                `cross_origin_refused ${refusedBefore} -> ${refusedAfter}; responses Chromium reported: ${seen.map((x) => x.status).join(' ') || 'none'})`);
   });
 }
 

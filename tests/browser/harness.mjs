@@ -1,5 +1,5 @@
 // What the real-browser tests (*.test.mjs, started by run.sh) share: the listener ports run.sh passes,
-// a server for the test's page on its own loopback origin, a cuttable TCP proxy to herald's public
+// a server for the test's page on its own loopback origin (on the port run.sh picked, when it did), a cuttable TCP proxy to herald's public
 // listener (optionally counting WebSocket frames), publishing on the internal listener, Chromium
 // launch and a tiny sequential runner that reports each test and exits with the overall result.
 import http from 'node:http';
@@ -8,6 +8,9 @@ import { chromium } from 'playwright-core';
 
 export const PUBLIC_PORT = Number(process.env.HERALD_PUBLIC_PORT);
 export const INTERNAL_PORT = Number(process.env.HERALD_INTERNAL_PORT);
+// The port run.sh picked for the page (with herald's, so herald-args can name the page origin:
+// --allowed-origin $HERALD_PAGE_ORIGIN); 0 when not set: any free port.
+export const PAGE_PORT = Number(process.env.HERALD_PAGE_PORT) || 0;
 export const CHROMIUM = process.env.HERALD_CHROMIUM || '/usr/bin/chromium';
 export const WAIT_MS = 10_000;  // bound for anything that should happen at once
 
@@ -21,8 +24,9 @@ export function requireEnv(file, names) {
 
 // ---------------------------------------------------------------- the page
 
-// Serves html at / (and /index.html) on a free loopback port: an origin of its own, not herald's.
-export function startPageServer(html) {
+// Serves html at / (and /index.html) on loopback port (default PAGE_PORT, else a free one): an
+// origin of its own, not herald's. Another server (port 0) makes another origin on the same host.
+export function startPageServer(html, port = PAGE_PORT) {
   const server = http.createServer((req, res) => {
     if (req.url === '/' || req.url === '/index.html') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -32,7 +36,10 @@ export function startPageServer(html) {
       res.end('not found');
     }
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+  return new Promise((resolve, reject) => {
+    server.once('error', (e) => reject(new Error(`cannot serve the page on 127.0.0.1:${port}: ${e.message}`)));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
 
 // ---------------------------------------------------------------- a cuttable TCP proxy to herald's public listener
@@ -76,13 +83,15 @@ function frameCounter(skipHead) {
 
 // Forwards each connection to herald (a raw TCP proxy, so a WebSocket upgrade passes through
 // untouched). Records each request head in proxy.requests (to see the browser's Last-Event-ID or
-// Origin), can rewrite it (proxy.rewrite: head => head), and cut() drops every live connection at
+// Origin), and in proxy.exchanges as {request, status} with herald's response status once it came
+// (what the page itself may not see, e.g. behind a CORS failure), can rewrite it (proxy.rewrite:
+// head => head), and cut() drops every live connection at
 // once, like a network blip. proxy.url is scheme://127.0.0.1:port. With countWsFrames, each
 // WebSocket upgrade is also pushed on proxy.conns as {head, toClient, toServer}, the last two
 // counting the frames each way by opcode (.counts), to see server pings and browser pongs.
 export function startProxy(targetPort, { scheme = 'http', countWsFrames = false } = {}) {
   const live = new Set();
-  const proxy = { requests: [], conns: [], rewrite: null, server: null };
+  const proxy = { requests: [], exchanges: [], conns: [], rewrite: null, server: null };
   proxy.cut = () => {
     const n = live.size;
     for (const s of live) s.destroy();
@@ -107,6 +116,8 @@ export function startProxy(targetPort, { scheme = 'http', countWsFrames = false 
       const rest = head.subarray(end + 4);
       if (proxy.rewrite) text = proxy.rewrite(text);
       proxy.requests.push(text);
+      const exchange = { request: text, status: null };
+      proxy.exchanges.push(exchange);
       const conn = countWsFrames && /^Upgrade:[ \t]*websocket[ \t]*$/im.test(text)
         ? { head: text, toClient: frameCounter(true), toServer: frameCounter(false) } : null;
       if (conn) proxy.conns.push(conn);
@@ -125,6 +136,10 @@ export function startProxy(targetPort, { scheme = 'http', countWsFrames = false 
           client.on('data', conn.toServer.feed);
           upstream.on('data', conn.toClient.feed);
         }
+        upstream.once('data', (chunk) => {
+          const m = chunk.toString('latin1').match(/^HTTP\/1\.[01] (\d{3})/);
+          if (m) exchange.status = Number(m[1]);
+        });
         client.pipe(upstream);
         upstream.pipe(client);
         client.resume();
@@ -170,6 +185,28 @@ function post(path, body, contentType) {
   });
 }
 
+// GET path on the internal listener (no Origin: what a server or curl sends): {status, headers, body}.
+export function getInternal(path) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: INTERNAL_PORT, path, timeout: WAIT_MS }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no reply in ${WAIT_MS} ms`)));
+    req.on('error', reject);
+  });
+}
+
+// herald_auth_refusals_total{reason="..."} from the internal listener's /metrics (0 when absent).
+export async function authRefusals(reason) {
+  const r = await getInternal('/metrics');
+  if (r.status !== 200) throw new Error(`GET /metrics -> ${r.status}: ${r.body}`);
+  const m = r.body.match(new RegExp(`^herald_auth_refusals_total\\{reason="${reason}"\\}\\s+(\\d+)`, 'm'));
+  return m ? Number(m[1]) : 0;
+}
+
 export const publishJson = (event) => post('/v1/publish', JSON.stringify(event), 'application/json');
 export const publishText = (channel, text) =>
   post(`/v1/channels/${encodeURIComponent(channel)}/events`, text, 'text/plain; charset=utf-8');
@@ -210,7 +247,10 @@ export async function startSession({ html, viewport, herald, proxy: proxyOptions
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
              '--no-first-run', '--disable-component-update', '--disable-sync'],
     });
-    const page = await session.browser.newPage({ viewport });
+    // A context of its own (not browser.newPage's), so a test can open more pages that share its
+    // cookies: page.context().newPage().
+    const context = await session.browser.newContext({ viewport });
+    const page = await context.newPage();
     session.page = page;
     page.on('console', (m) => session.consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => session.consoleLines.push(`pageerror: ${e.message}`));

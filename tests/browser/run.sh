@@ -11,8 +11,11 @@
 # The words (split on blanks; no quotes, no globbing, no other expansion) are added to herald
 # serve's usual arguments, and such a file gets a herald of its own, stopped after it (the next
 # file with the very same line shares it); files without the line share one with the usual ones.
-# The literal $HERALD_JWT_SECRET in a word is replaced by a random secret made for this run.
+# The literal $HERALD_JWT_SECRET in a word is replaced by a random secret made for this run, and
+# $HERALD_PAGE_ORIGIN by the origin the test's page is served from (http://127.0.0.1:PORT, PORT
+# picked with herald's, so herald can list it: --allowed-origin $HERALD_PAGE_ORIGIN).
 # Every test gets, besides the ports:
+#   HERALD_PAGE_PORT   the free loopback port for the test's page (harness.mjs serves it there)
 #   HERALD_JWT_SECRET  that secret (to sign tokens with; herald has it only when its args say so)
 #   HERALD_BINARY      the herald binary's absolute path (to run `herald token create ...`)
 # herald serve runs without the HERALD_* auth variables of the caller's environment (a developer's
@@ -76,14 +79,17 @@ ws_max_message_bytes=4096
 # Short, so a test sees an idle page WebSocket outlive several server pings (answered by the browser).
 ws_ping_interval=1000
 
-# Two free loopback ports (the kernel picks them; the short race with other tests is retried below).
+# Three free loopback ports, all different: herald's public and internal listeners and the test
+# page's (the kernel picks them; the short race with other tests is retried below for herald's).
 free_ports() {
   node -e '
     const net = require("net");
     const a = net.createServer().listen(0, "127.0.0.1", () => {
       const b = net.createServer().listen(0, "127.0.0.1", () => {
-        console.log(a.address().port + " " + b.address().port);
-        a.close(); b.close();
+        const c = net.createServer().listen(0, "127.0.0.1", () => {
+          console.log(a.address().port + " " + b.address().port + " " + c.address().port);
+          a.close(); b.close(); c.close();
+        });
       });
     });'
 }
@@ -96,27 +102,40 @@ healthy() {
     req.on("timeout", () => { req.destroy(); process.exit(1); });' "$1"
 }
 
-# The extra `herald serve` words a test file asks for (its `// herald-args:` line), one a line.
+# The extra `herald serve` words a test file asks for (its `// herald-args:` line), one a line,
+# placeholders left in (start_herald replaces them once the ports are picked).
 herald_args_of() {
   local line
   line="$(grep -m1 -E '^[[:space:]]*//[[:space:]]*herald-args:' "$here/$1")" || return 0
   local -a words
   read -r -a words <<<"${line#*herald-args:}"
-  local w placeholder='$HERALD_JWT_SECRET'
-  for w in "${words[@]}"; do printf '%s\n' "${w//"$placeholder"/$jwt_secret}"; done
+  local w
+  for w in "${words[@]}"; do printf '%s\n' "$w"; done
 }
 
-# Starts herald serve with the usual arguments plus "$@" on two free ports (three tries);
-# sets herald_pid, public_port and internal_port.
+# One herald-args word with its placeholders replaced.
+expand_word() {
+  local w="$1" p_secret='$HERALD_JWT_SECRET' p_origin='$HERALD_PAGE_ORIGIN'
+  w="${w//"$p_secret"/$jwt_secret}"
+  w="${w//"$p_origin"/http://127.0.0.1:$page_port}"
+  printf '%s' "$w"
+}
+
+# Starts herald serve with the usual arguments plus "$@" (placeholders replaced) on two free ports,
+# with a third picked for the page (three tries); sets herald_pid, public_port, internal_port and
+# page_port.
 start_herald() {
-  local started=0 attempt
+  local started=0 attempt w
+  local -a args
   for attempt in 1 2 3; do
-    read -r public_port internal_port < <(free_ports) || fail "cannot pick free loopback ports"
+    read -r public_port internal_port page_port < <(free_ports) || fail "cannot pick free loopback ports"
+    args=()
+    for w in "$@"; do args+=("$(expand_word "$w")"); done
     env -u HERALD_JWT_SECRET -u HERALD_JWT_PUBLIC_KEY -u HERALD_JWT_AUDIENCE -u HERALD_JWT_ISSUER \
         -u HERALD_PUBLIC_CHANNELS -u HERALD_TOKEN_COOKIE -u HERALD_AUTH_EXPIRING_NOTICE -u HERALD_API_KEY \
       "$herald" serve --public "127.0.0.1:$public_port" --internal "127.0.0.1:$internal_port" \
       --keepalive 1000 --ws-max-message-bytes "$ws_max_message_bytes" --ws-ping-interval "$ws_ping_interval" \
-      --log-level warn "$@" >"$log" 2>&1 &
+      --log-level warn "${args[@]}" >"$log" 2>&1 &
     herald_pid=$!
     for _ in $(seq 100); do  # up to ~10 s
       if ! kill -0 "$herald_pid" 2>/dev/null; then break; fi
@@ -131,7 +150,7 @@ start_herald() {
     herald_pid=""
   done
   [ "$started" = 1 ] || fail "herald serve did not answer /healthz on its internal listener"
-  echo "browser test: herald pid $herald_pid, public 127.0.0.1:$public_port, internal 127.0.0.1:$internal_port${*:+ (extra args: ${*//$jwt_secret/<secret>})}"
+  echo "browser test: herald pid $herald_pid, public 127.0.0.1:$public_port, internal 127.0.0.1:$internal_port, page port $page_port${*:+ (extra args: ${args[*]//$jwt_secret/<secret>})}"
 }
 
 jwt_secret="$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
@@ -153,7 +172,8 @@ for t in "${tests[@]}"; do
     running_args="$wanted"
   fi
   echo "browser test: node $t"
-  HERALD_PUBLIC_PORT="$public_port" HERALD_INTERNAL_PORT="$internal_port" HERALD_CHROMIUM="$chromium" \
+  HERALD_PUBLIC_PORT="$public_port" HERALD_INTERNAL_PORT="$internal_port" HERALD_PAGE_PORT="$page_port" \
+    HERALD_CHROMIUM="$chromium" \
     HERALD_WS_MAX_MESSAGE_BYTES="$ws_max_message_bytes" HERALD_WS_PING_INTERVAL="$ws_ping_interval" \
     HERALD_JWT_SECRET="$jwt_secret" HERALD_BINARY="$herald" \
     node "$t" || { status=1; herald_failed=1; }
