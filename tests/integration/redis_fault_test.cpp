@@ -5,7 +5,9 @@
 //   itself (readyz 200, publishes succeed) and the connected subscribers get the new events;
 // - kill -9 of Redis mid-stream: restarted with its data (AOF) the clients resume without losing
 //   anything it holds, same epoch; restarted without its data, connected and resuming clients get
-//   herald.reset (epoch_changed) instead of a silent gap.
+//   herald.reset (epoch_changed) instead of a silent gap;
+// - a channel idle past max(history ttl, idempotency window) is forgotten (Redis and memory): the
+//   connected subscriber and a cursor from before get herald.reset with the next publish.
 // Skipped, saying why, only when redis-server is missing.
 #include <gtest/gtest.h>
 
@@ -22,12 +24,17 @@ namespace {
 
 // `herald serve` on loopback ports of its choosing, on one Redis, with a short command timeout.
 struct serve_node {
-    explicit serve_node(const std::string& broker)
-        : p({"serve", "--public", "127.0.0.1:0", "--internal", "127.0.0.1:0", "--broker", broker,
-             "--redis-command-timeout", "300ms", "--redis-ping-interval", "100ms", "--threads", "2"}) {
+    explicit serve_node(const std::string& broker, const std::vector<std::string>& extra = {})
+        : p(args(broker, extra)) {
         ok = p.wait_err("subscribe: curl", 15s);
         pub = public_port_from_log(p.err());
         internal = internal_port_from_log(p.err());
+    }
+    static std::vector<std::string> args(const std::string& broker, const std::vector<std::string>& extra) {
+        std::vector<std::string> a{"serve", "--public", "127.0.0.1:0", "--internal", "127.0.0.1:0", "--broker", broker,
+                                   "--redis-command-timeout", "300ms", "--redis-ping-interval", "100ms", "--threads", "2"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
     }
     client::http_reply request(const std::string& method, const std::string& target, const std::string& body = {}) {
         client::server_url url{"127.0.0.1", std::to_string(internal), "http://127.0.0.1:" + std::to_string(internal)};
@@ -202,6 +209,37 @@ TEST_F(RedisFault, KillNineMidStreamResumesWithoutLossOrResetsWhenTheDataIsGone)
     ASSERT_TRUE(back.ok());
     auto back_reset = back.wait_for([](const auto& e) { return e.event == "herald.reset"; }, 5s);
     ASSERT_TRUE(back_reset) << "an old cursor into a lost stream is a reset, never a silent gap: " << back.body();
+}
+
+TEST_F(RedisFault, ACursorIntoAnExpiredChannelGetsAResetOnBothBrokers) {
+    if (!redis_server::available()) GTEST_SKIP() << redis_server::skip_reason();
+    redis_server redis;
+    ASSERT_TRUE(redis.start());
+    for (const auto& broker : std::vector<std::string>{"memory", "redis://127.0.0.1:" + std::to_string(redis.port())}) {
+        SCOPED_TRACE(broker);
+        serve_node node(broker, {"--history-ttl", "1s", "--idempotency-window", "1s"});
+        ASSERT_TRUE(node.ok) << node.p.err();
+        ASSERT_TRUE(eventually([&] { return node.readyz() == 200; }, 10s)) << node.p.err();
+        sse_client live(node.pub, sse_target({"idle"}));
+        ASSERT_TRUE(live.ok());
+        const auto before = parse_json(node.publish("idle", "1").body).value("epoch", "");
+        ASSERT_EQ(node.publish("idle", "2").status, 200u);
+        ASSERT_TRUE(live.wait_events(2)) << live.body();
+        const auto cursor = live.events().back().id;
+
+        std::this_thread::sleep_for(2500ms);  // past keep (1 s) and the memory broker's 1 s sweep
+        auto again = parse_json(node.publish("idle", "3").body);
+        EXPECT_EQ(again.value("offset", 0), 1) << "the channel was forgotten";
+        EXPECT_NE(again.value("epoch", ""), before) << "and comes back in a new epoch";
+        auto reset = live.wait_for([](const auto& e) { return e.event == "herald.reset"; }, 5s);
+        ASSERT_TRUE(reset) << "the open stream is told, not left waiting for offset 3: " << live.body();
+        EXPECT_EQ(parse_json(reset->data)["reason"], "epoch_changed");
+        ASSERT_TRUE(live.wait_for([](const auto& e) { return e.data == "3"; }, 5s)) << live.body();
+        sse_client back(node.pub, sse_target({"idle"}), {{"Last-Event-ID", cursor}});
+        ASSERT_TRUE(back.ok());
+        auto back_reset = back.wait_for([](const auto& e) { return e.event == "herald.reset"; }, 5s);
+        ASSERT_TRUE(back_reset) << "a cursor into the expired channel: " << back.body();
+    }
 }
 
 }  // namespace
