@@ -52,14 +52,19 @@ local function global_epoch(ekey, token, keep)
   end
   return e
 end
--- Forgets up to n channels of the index not published to since `cutoff` whose keys have expired
--- (one still there, e.g. kept by another node's longer settings, is looked at again later).
+-- Forgets up to n channels of the index not published to since `cutoff` (now - keep) whose keys
+-- have expired. One whose keys are still there (its score is the publishing node's time, a little
+-- before Redis set the expiry; or another node keeps longer) is scored again to come due when
+-- its position expires.
 local function prune(seen, channels, prefix, cutoff, now, n)
   local names = redis.call('ZRANGEBYSCORE', seen, '-inf', cutoff, 'LIMIT', 0, n)
   for i = 1, #names do
-    if redis.call('EXISTS', prefix .. 'm:' .. names[i]) == 0 then
+    local left = redis.call('PTTL', prefix .. 'm:' .. names[i])
+    if left == -2 then
       redis.call('ZREM', seen, names[i])
       redis.call('ZREM', channels, names[i])
+    elseif left >= 0 then
+      redis.call('ZADD', seen, cutoff + left + 1, names[i])
     else
       redis.call('ZADD', seen, now, names[i])
     end

@@ -17,6 +17,7 @@
 
 #include "lib/util/clock.hpp"
 #include "lib/broker/redis_connection.hpp"
+#include "tests/support/manual_clock.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/unit/broker/broker_conformance.hpp"
 #include "tests/unit/broker/redis_probe.hpp"
@@ -458,6 +459,28 @@ TEST_F(RedisBrokerTest, ChannelCapRefusesNewChannelsUntilIdleOnesExpire) {
     std::this_thread::sleep_for(1300ms);
     auto freed = publish(*b.value(), request("three"));
     EXPECT_TRUE(freed.ok()) << "expired channels free the cap: " << (freed.ok() ? "" : freed.err().message);
+}
+
+TEST_F(RedisBrokerTest, TheIndexLetsAChannelGoWhenItsKeysExpireNotAKeepLater) {
+    // A node's time and Redis's expiry disagree a little (the score is taken before the script
+    // runs) or a lot (here: a manual clock). A sweep that finds a channel due whose keys are still
+    // there must look again when they expire, not a whole keep later, or the cap stays used.
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    test::manual_clock manual;
+    auto o = expiring_options();  // keep 800 ms
+    auto opened = redis_broker::open(server.url(), manual, o);
+    ASSERT_TRUE(opened.ok());
+    auto& b = *opened.value();
+    ASSERT_TRUE(publish(b, request("one")).ok());
+    std::this_thread::sleep_for(300ms);
+    manual.advance(800);  // due by the node's clock; Redis keeps the keys ~500 ms more
+    std::this_thread::sleep_for(100ms);  // a few sweeps look at it and find the keys there
+    EXPECT_EQ(b.stats().channels, 1u);
+    std::this_thread::sleep_for(600ms);  // now the keys are gone
+    manual.advance(700);
+    EXPECT_TRUE(eventually([&] { return b.stats().channels == 0; }, 2s))
+        << "re-scored to when its keys expire, it leaves the index on the next sweep";
 }
 
 TEST_F(RedisBrokerTest, HistoryBytesAreAccountedAcrossTrims) {
