@@ -17,8 +17,8 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
     // One coarse sweep per shard drives keepalives, pings and idle timeouts.
     std::int64_t tick = std::min<std::int64_t>({1000, cfg_.sse.keepalive_ms, cfg_.ws.ping_interval_ms});
     shards_ = std::make_unique<shard_pool>(threads, std::max<std::int64_t>(tick, 10));
-    broker_ = make_broker();
     hub_ = std::make_unique<channels::hub>(*shards_);
+    broker_ = make_broker();
     node_ = std::make_unique<node::node>(*broker_, *hub_);
     auth_ = make_access_policy(cfg_, clock_);
     metrics_ = std::make_unique<metrics>(shards_->shard_count());
@@ -34,6 +34,7 @@ std::unique_ptr<broker::broker> server::make_broker() {
         mo.idempotency_window_ms = cfg_.history.idempotency_window_ms;
         mo.max_channels = cfg_.history.max_channels;
         mo.sweep_interval_ms = 1000;  // expired idempotency keys and idle channels go within a second
+        mo.in_use = [hub = hub_.get()](const std::string& channel) { return hub->subscribers(channel) > 0; };
         return std::make_unique<broker::memory_broker>(clock_, mo);
     }
     broker::redis_broker_options ro;
@@ -72,6 +73,11 @@ std::vector<std::string> server::reload(config::config next) {
     keep("log.format", next.log_format, current.log_format);
     keep("history.size", next.history.size, current.history.size);
     keep("history.ttl", next.history.ttl_ms, current.history.ttl_ms);
+    keep("history.max_bytes", next.history.max_bytes, current.history.max_bytes);
+    keep("history.idempotency_window", next.history.idempotency_window_ms, current.history.idempotency_window_ms);
+    keep("history.max_channels", next.history.max_channels, current.history.max_channels);
+    keep("redis.command_timeout", next.redis.command_timeout_ms, current.redis.command_timeout_ms);
+    keep("redis.ping_interval", next.redis.ping_interval_ms, current.redis.ping_interval_ms);
     auto policy = make_access_policy(next, clock_);  // throws: nothing has changed yet
     auto cfg = std::make_unique<const config::config>(std::move(next));
     services_->swap_in(*cfg, *policy);

@@ -55,8 +55,8 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     util::system_clock clock_;
     std::unique_ptr<shard_pool> shards_;
+    std::unique_ptr<channels::hub> hub_;         // before the broker: its threads ask the hub, so it goes last
     std::unique_ptr<broker::broker> broker_;
-    std::unique_ptr<channels::hub> hub_;
     std::unique_ptr<node::node> node_;
     std::unique_ptr<auth::access_policy> auth_;
     std::unique_ptr<metrics> metrics_;

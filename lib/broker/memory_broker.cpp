@@ -113,9 +113,10 @@ memory_broker::state_ptr memory_broker::find_or_create(const std::string& channe
     return nullptr;
 }
 
-bool memory_broker::idle(channel_state& ch, std::int64_t now) const {
+bool memory_broker::idle(const std::string& name, channel_state& ch, std::int64_t now) const {
     const auto after = idle_after_ms();
-    return after > 0 && ch.history.empty() && ch.keys.empty() && now - ch.last_published_at >= after;
+    return after > 0 && ch.history.empty() && ch.keys.empty() && now - ch.last_published_at >= after &&
+           !(opts_.in_use && opts_.in_use(name));
 }
 
 void memory_broker::forget_keys(channel_state& ch, std::int64_t now, bool make_room) const {
@@ -137,7 +138,7 @@ std::size_t memory_broker::sweep() {
             std::lock_guard l(ch->mutex);
             forget_keys(*ch, now, false);
             ch->history.evict_expired(now);
-            if (idle(*ch, now)) idle_names.push_back(name);
+            if (idle(name, *ch, now)) idle_names.push_back(name);
         }
     }
     std::size_t dropped = 0;
@@ -149,7 +150,7 @@ std::size_t memory_broker::sweep() {
         auto keep = it->second;
         {
             std::lock_guard l(keep->mutex);
-            if (!idle(*keep, now)) continue;  // published to since the first pass
+            if (!idle(name, *keep, now)) continue;  // published to (or subscribed) since the first pass
             keep->dropped = true;
         }
         channels_.erase(it);

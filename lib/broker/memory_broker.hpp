@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -33,6 +34,10 @@ struct memory_broker_options {
     std::size_t idempotency_keys_per_channel = 1000;
     std::size_t max_channels = 100000;
     std::int64_t sweep_interval_ms = 0;  // > 0: a thread of the broker calls sweep() this often (real time)
+    // Whether a channel has subscribers (the node's hub): such a channel is never idle, so a quiet
+    // channel that someone watches keeps its epoch and its subscribers get no reset. Any thread;
+    // must not call into the broker.
+    std::function<bool(const std::string&)> in_use;
 };
 
 class memory_broker final : public broker {
@@ -66,7 +71,7 @@ private:
     state_ptr find_or_create(const std::string& channel);
     channel_info describe(const std::string& name, channel_state& ch) const;  // takes ch's lock
     std::string epoch_at(std::int64_t now) const;
-    bool idle(channel_state& ch, std::int64_t now) const;  // ch's lock held
+    bool idle(const std::string& name, channel_state& ch, std::int64_t now) const;  // ch's lock held
     void forget_keys(channel_state& ch, std::int64_t now, bool make_room) const;  // ch's lock held
     void sweeper();
 

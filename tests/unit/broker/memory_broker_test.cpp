@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -237,6 +239,27 @@ TEST_F(MemoryBrokerTest, IdleChannelsFreeTheChannelCap) {
     ASSERT_TRUE(publish(b, request("c")).ok()) << "reaching the cap sweeps idle channels away";
     EXPECT_EQ(b.stats().channels, 2u);
     EXPECT_EQ(read(b, "b", std::nullopt).last_offset, 2u);
+}
+
+TEST_F(MemoryBrokerTest, AWatchedChannelIsNeverIdleSoItsSubscribersGetNoReset) {
+    opts.history_ttl_ms = 1000;
+    opts.idempotency_window_ms = 1000;
+    std::set<std::string> watched = {"user:42"};
+    opts.in_use = [&](const std::string& c) { return watched.count(c) > 0; };
+    auto& b = make();
+    auto first = publish(b, request("user:42"));
+    publish(b, request("nobody"));
+    clock.advance(5000);  // both quiet far longer than history and the idempotency window
+    b.sweep();
+    EXPECT_EQ(b.stats().channels, 1u) << "the unwatched channel goes, the watched one stays";
+    auto again = publish(b, request("user:42"));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->epoch, first->epoch);
+    EXPECT_EQ(again->offset, 2u);
+    watched.clear();
+    clock.advance(5000);
+    b.sweep();
+    EXPECT_EQ(b.stats().channels, 0u);
 }
 
 TEST_F(MemoryBrokerTest, TheSweeperThreadSweepsByItself) {
