@@ -4,6 +4,7 @@
 #include "sidecar/server.hpp"
 
 #include <boost/asio/post.hpp>
+#include <limits>
 #include <thread>
 
 #include "lib/broker/memory_broker.hpp"
@@ -48,6 +49,11 @@ std::unique_ptr<broker::broker> server::make_broker() {
     // A connect (with AUTH/SELECT/PING) is held to the same deadline as any command, so a hung
     // Redis keeps failing fast (broker_timeout) while herald retries.
     ro.connect_timeout = ro.command_timeout;
+    ro.live_channels = [hub = hub_.get()] {
+        std::vector<std::string> names;
+        for (auto& [name, count] : hub->channels("", "", std::numeric_limits<std::size_t>::max())) names.push_back(std::move(name));
+        return names;
+    };
     auto redis = broker::redis_broker::create(cfg_.broker, clock_, ro);
     if (!redis) throw std::runtime_error("--broker: " + redis.err().message + " (" + redis.err().hint + ")");
     // Unreachable at start is not fatal: the broker keeps retrying, /readyz answers 503 meanwhile.

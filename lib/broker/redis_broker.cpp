@@ -113,6 +113,8 @@ struct redis_broker::impl {
     const script s_info = make_script(redis_scripts::info);
     const script s_list = make_script(redis_scripts::list);
     const script s_sweep = make_script(redis_scripts::sweep);
+    const script s_touch = make_script(redis_scripts::touch);
+    std::int64_t last_touch_ms = 0;
 
     std::atomic<broker_handler*> handler{nullptr};
     std::atomic<bool> cmd_up{false}, sub_up{false};
@@ -165,7 +167,7 @@ struct redis_broker::impl {
             [this] {
                 cmd_up = true;
                 // Load the scripts ahead of the first EVALSHA (a NOSCRIPT falls back to EVAL anyway).
-                for (const auto* s : {&s_publish, &s_read, &s_info, &s_list, &s_sweep})
+                for (const auto* s : {&s_publish, &s_read, &s_info, &s_list, &s_sweep, &s_touch})
                     cmd.command({"SCRIPT", "LOAD", s->text}, [](redisReply*) {});
                 refresh_stats();
             },
@@ -213,9 +215,27 @@ struct redis_broker::impl {
                      if (r && r->type == REDIS_REPLY_INTEGER) channels = static_cast<std::size_t>(r->integer);
                  });
         if (keep > 0) {
+            touch_live(now, keep);
             std::erase_if(tracked, [&](const auto& kv) { return !kv.second.filling && now - kv.second.seen_at >= keep; });
             followed = tracked.size();
         }
+    }
+
+    // Keeps the keys of channels with subscribers on this node alive (and this node's position of
+    // them), in batches, every keep/4.
+    void touch_live(std::int64_t now, std::int64_t keep) {
+        if (!opts.live_channels || !cmd.ready() || now - last_touch_ms < keep / 4) return;
+        last_touch_ms = now;
+        const auto live = opts.live_channels();
+        constexpr std::size_t batch = 500;
+        for (std::size_t i = 0; i < live.size(); i += batch) {
+            std::vector<std::string> args{std::to_string(keep), std::to_string(now), opts.key_prefix};
+            args.insert(args.end(), live.begin() + static_cast<std::ptrdiff_t>(i),
+                        live.begin() + static_cast<std::ptrdiff_t>(std::min(live.size(), i + batch)));
+            eval(s_touch, {}, args, [](redisReply*) {});
+        }
+        for (const auto& ch : live)
+            if (auto it = tracked.find(ch); it != tracked.end()) it->second.seen_at = now;
     }
 
     void on_message(redisReply* r) {

@@ -41,10 +41,12 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lib/broker/broker.hpp"
 #include "lib/broker/redis_url.hpp"
@@ -66,6 +68,10 @@ struct redis_broker_options {
     std::chrono::milliseconds reconnect_min{50};      // backoff between attempts: doubles from min to max
     std::chrono::milliseconds reconnect_max{2000};
     std::chrono::milliseconds stats_interval{2000};
+    // The channels this node's subscribers watch (the hub's): every keep_ms()/4 their keys are
+    // kept alive, so a quiet channel with subscribers never expires into a new epoch. Called on the
+    // broker's thread; must not call into the broker.
+    std::function<std::vector<std::string>()> live_channels;
 };
 
 class redis_broker final : public broker {

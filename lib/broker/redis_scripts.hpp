@@ -200,4 +200,19 @@ prune(KEYS[1], KEYS[2], ARGV[3], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(
 return redis.call('ZCARD', KEYS[1])
 )lua";
 
+// Keeps channels that have subscribers somewhere: their position and history keys live another
+// keep, and the index counts them as recent, so a quiet channel someone watches keeps its epoch.
+// ARGV: keep ms, now (ms), key prefix, then the channel names. Returns how many were still there.
+inline constexpr const char* touch = R"lua(
+local keep, now, prefix, n = tonumber(ARGV[1]), ARGV[2], ARGV[3], 0
+for i = 4, #ARGV do
+  if redis.call('PEXPIRE', prefix .. 'm:' .. ARGV[i], keep) == 1 then
+    redis.call('PEXPIRE', prefix .. 'h:' .. ARGV[i], keep)
+    redis.call('ZADD', prefix .. 'seen', now, ARGV[i])
+    n = n + 1
+  end
+end
+return n
+)lua";
+
 }  // namespace herald::broker::redis_scripts

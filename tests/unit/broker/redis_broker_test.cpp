@@ -440,6 +440,30 @@ TEST_F(RedisBrokerTest, PerChannelKeysExpireAndAChannelCreatedAgainHasANewEpoch)
     EXPECT_EQ(evs[2]->epoch, again->epoch);
 }
 
+TEST_F(RedisBrokerTest, AQuietChannelWithSubscribersKeepsItsKeysAndEpoch) {
+    // Without the touch, a channel someone watches but nobody publishes to expired after keep,
+    // and its next publish came in a new epoch: every subscriber got a spurious herald.reset.
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    auto o = expiring_options();
+    o.live_channels = [] { return std::vector<std::string>{"user:42"}; };
+    auto opened = redis_broker::open(server.url(), clock, o);
+    ASSERT_TRUE(opened.ok()) << opened.err().message;
+    auto& b = *opened.value();
+    auto watched = publish(b, request("user:42", "1"));
+    auto unwatched = publish(b, request("nobody", "1"));
+    ASSERT_TRUE(watched.ok() && unwatched.ok());
+    const auto& P = o.key_prefix;
+    std::this_thread::sleep_for(2500ms);  // three keeps
+    EXPECT_EQ(test::redis_integer(server.port(), "EXISTS " + P + "m:user:42"), 1);
+    EXPECT_EQ(test::redis_integer(server.port(), "EXISTS " + P + "m:nobody"), 0);
+    auto again = publish(b, request("user:42", "2"));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->epoch, watched->epoch);
+    EXPECT_EQ(again->offset, 2u);
+    EXPECT_TRUE(eventually([&] { return b.stats().channels == 1; }));
+}
+
 TEST_F(RedisBrokerTest, ChannelCapRefusesNewChannelsUntilIdleOnesExpire) {
     test::redis_server server;
     ASSERT_TRUE(server.start());
