@@ -20,7 +20,7 @@ struct soak_options {
     double rate = 50;                 // publishes per second, round-robin over the channels
     double duration_s = 600;          // of publishing
     double interval_s = 30;           // between progress lines
-    double warmup_s = 240;            // RSS "after warm-up" is the first sample at or after this
+    double warmup_s = 360;            // RSS "after warm-up" is the first sample at or after this
     std::size_t payload_bytes = 100;
     unsigned threads = 2;
     std::size_t connect_window = 500;
