@@ -300,8 +300,8 @@ int run(const soak_options& o) {
     std::size_t expected = pool.expected(published);
     std::size_t missing = expected > st.deliveries ? expected - st.deliveries : 0;
 
-    // RSS after warm-up: the first sample at or after the warm-up time (capped at half the run).
-    double warm_t = std::min(o.warmup_s, o.duration_s / 2);
+    // RSS after warm-up: the first sample at or after the warm-up time (capped at 3/4 of the run).
+    double warm_t = std::min(o.warmup_s, o.duration_s * 3 / 4);
     const sample* warm = nullptr;
     for (const auto& s : samples)
         if (s.t_s >= warm_t) {

@@ -36,7 +36,7 @@ const char* soak_usage =
     "  --duration S           seconds of publishing (default 600)\n"
     "  --interval S           seconds between progress lines (default 30)\n"
     "  --warmup S             RSS after warm-up is read at the first progress line at or after S seconds\n"
-    "                         of publishing, capped at half the duration (default 360: at herald's\n"
+    "                         of publishing, capped at 3/4 of the duration (default 360: at herald's\n"
     "                         defaults and 50/s over 100 channels, history (100 events per channel)\n"
     "                         is full after 200 s and the publisher's Idempotency-Keys (kept 5 min)\n"
     "                         stop accumulating after 300 s)\n"
