@@ -196,7 +196,11 @@ struct redis_broker::impl {
     }
 
     void schedule_stats() {
-        stats_timer.expires_after(opts.stats_interval);
+        // Often enough that channels with subscribers are touched well within keep.
+        const auto keep = keep_ms();
+        auto every = opts.stats_interval;
+        if (keep > 0) every = std::min(every, std::chrono::milliseconds(std::max<std::int64_t>(keep / 4, 50)));
+        stats_timer.expires_after(every);
         stats_timer.async_wait([this](boost::system::error_code ec) {
             if (ec) return;
             refresh_stats();
