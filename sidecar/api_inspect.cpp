@@ -364,7 +364,7 @@ void handle_connections(services& svc, const request_target& target, api_callbac
 }
 
 void handle_stats(services& svc, api_callback reply) {
-    const auto& m = svc.stats;
+    const auto& m = svc.metrics;
     auto v = [](const auto& counter) { return counter.load(std::memory_order_relaxed); };
     std::uint64_t deliveries = 0, bytes_out = 0;
     for (std::size_t i = 0; i < m.shard_count; ++i) {

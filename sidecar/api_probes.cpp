@@ -23,7 +23,7 @@ probe_reply metrics_page(services& svc) {
     g.broker_up = svc.node.broker().healthy();
     g.draining = svc.stopping.load();
     g.busiest = svc.node.hub().busiest(svc.cfg().metrics_top_channels);
-    return {200, "text/plain; version=0.0.4; charset=utf-8", svc.stats.render(g)};
+    return {200, "text/plain; version=0.0.4; charset=utf-8", svc.metrics.render(g)};
 }
 
 }  // namespace herald::sidecar

@@ -1,4 +1,4 @@
-// Publish handlers: parse, check limits, publish each request, gather per-item results.
+// Publish handlers: parse, check limits, publish each request, collect per-item results.
 #include "sidecar/api_publish.hpp"
 
 #include <chrono>
@@ -47,7 +47,7 @@ std::optional<model::error> check_size(services& svc, const model::publish_reque
 }
 
 // Collects results of several asynchronous publishes and answers once all are in.
-struct gather {
+struct batch_results {
     std::mutex mutex;
     std::vector<json> slots;
     std::vector<std::optional<model::error>> errors;
@@ -55,9 +55,9 @@ struct gather {
     std::function<void()> done;
 };
 
-void publish_one(services& svc, std::shared_ptr<gather> g, std::size_t slot, model::publish_request req) {
+void publish_one(services& svc, std::shared_ptr<batch_results> g, std::size_t slot, model::publish_request req) {
     if (auto e = check_size(svc, req)) {
-        svc.stats.publish_errors.fetch_add(1, std::memory_order_relaxed);
+        svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
         bool last;
         {
             std::lock_guard lock(g->mutex);
@@ -70,7 +70,7 @@ void publish_one(services& svc, std::shared_ptr<gather> g, std::size_t slot, mod
     }
     const auto started = std::chrono::steady_clock::now();
     svc.node.publish(std::move(req), [&svc, g, slot, started](model::result<model::publish_result> r) {
-        svc.stats.publish_latency.observe(std::chrono::steady_clock::now() - started);
+        svc.metrics.publish_latency.observe(std::chrono::steady_clock::now() - started);
         if (r)
             svc.log.debug("publish channel={} offset={} epoch={} delivered_local={}{}", r->channel, r->offset, r->epoch,
                           r->delivered_local, r->duplicate ? " (duplicate key: first result)" : "");
@@ -80,10 +80,10 @@ void publish_one(services& svc, std::shared_ptr<gather> g, std::size_t slot, mod
         {
             std::lock_guard lock(g->mutex);
             if (r) {
-                (r->duplicate ? svc.stats.publishes_duplicate : svc.stats.publishes).fetch_add(1, std::memory_order_relaxed);
+                (r->duplicate ? svc.metrics.publishes_duplicate : svc.metrics.publishes).fetch_add(1, std::memory_order_relaxed);
                 g->slots[slot] = result_json(*r);
             } else {
-                svc.stats.publish_errors.fetch_add(1, std::memory_order_relaxed);
+                svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
                 g->errors[slot] = r.err();
                 g->slots[slot] = error_value(r.err());
             }
@@ -104,7 +104,7 @@ void handle_publish(services& svc, std::string_view content_type, std::string bo
     }
     auto parsed = protocol::parse_publish_body(body, svc.cfg().limits.max_batch_publishes);
     if (!parsed) {
-        svc.stats.publish_errors.fetch_add(1, std::memory_order_relaxed);
+        svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
         reply(error_reply(parsed.err()));
         return;
     }
@@ -121,7 +121,7 @@ void handle_publish(services& svc, std::string_view content_type, std::string bo
         span s;
         s.first = requests.size();
         if (!item) {
-            svc.stats.publish_errors.fetch_add(1, std::memory_order_relaxed);
+            svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
             s.error = item.err();
         } else {
             s.multi = item->multi;
@@ -130,7 +130,7 @@ void handle_publish(services& svc, std::string_view content_type, std::string bo
         }
         spans.push_back(std::move(s));
     }
-    auto g = std::make_shared<gather>();
+    auto g = std::make_shared<batch_results>();
     g->slots.resize(requests.size());
     g->errors.resize(requests.size());
     g->pending = requests.size();
@@ -180,11 +180,11 @@ void handle_channel_publish(services& svc, std::string channel, std::string_view
     auto req = protocol::raw_publish_request(std::move(channel), body, is_json, std::move(event_name),
                                              std::move(idempotency_key));
     if (!req) {
-        svc.stats.publish_errors.fetch_add(1, std::memory_order_relaxed);
+        svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
         reply(error_reply(req.err()));
         return;
     }
-    auto g = std::make_shared<gather>();
+    auto g = std::make_shared<batch_results>();
     g->slots.resize(1);
     g->errors.resize(1);
     g->pending = 1;

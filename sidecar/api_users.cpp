@@ -35,7 +35,7 @@ void handle_user_disconnect(services& svc, std::string user, api_callback reply)
             st->ended.fetch_add(n, std::memory_order_relaxed);
             if (st->remaining.fetch_sub(1) != 1) return;
             const auto total = st->ended.load();
-            svc.stats.user_disconnects.fetch_add(total, std::memory_order_relaxed);
+            svc.metrics.user_disconnects.fetch_add(total, std::memory_order_relaxed);
             svc.log.info("user {} disconnected by the app: {} connection(s) ended", st->user, total);
             st->reply({200, "{\"user\":" + protocol::json_quote(st->user) + ",\"disconnected\":" + std::to_string(total) + "}"});
         });

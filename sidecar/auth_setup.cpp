@@ -10,7 +10,7 @@ namespace herald::sidecar {
 
 namespace {
 // Builds the policy inputs, reporting every problem (nothing is thrown).
-auth::policy_config gather(const config::config& cfg, std::vector<config::problem>& problems) {
+auth::policy_config policy_settings(const config::config& cfg, std::vector<config::problem>& problems) {
     const auto& a = cfg.auth;
     auth::policy_config pc;
     for (std::size_t i = 0; i < a.jwt_secrets.size(); ++i) {
@@ -47,13 +47,13 @@ auth::policy_config gather(const config::config& cfg, std::vector<config::proble
 
 std::vector<config::problem> check_access_setup(const config::config& cfg) {
     std::vector<config::problem> problems;
-    gather(cfg, problems);
+    policy_settings(cfg, problems);
     return problems;
 }
 
 std::unique_ptr<auth::access_policy> make_access_policy(const config::config& cfg, const util::clock& clock) {
     std::vector<config::problem> problems;
-    auto pc = gather(cfg, problems);
+    auto pc = policy_settings(cfg, problems);
     if (!problems.empty()) {
         std::string message;
         for (const auto& p : problems)

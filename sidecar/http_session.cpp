@@ -59,7 +59,7 @@ void http_session::on_read(beast::error_code ec) {
     }
     if (ec == beast::error::timeout) {
         // The stream has already closed the socket; nothing more can be said to this client.
-        svc_.stats.request_timeouts.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.request_timeouts.fetch_add(1, std::memory_order_relaxed);
         if (parser_->got_some())
             svc_.log.info("conn={} request not complete within {} ms, closed", id_, svc_.cfg().limits.request_timeout_ms);
         close();
@@ -67,12 +67,12 @@ void http_session::on_read(beast::error_code ec) {
     }
     linger_ = true;  // from here on, part of the request may still be unread
     if (ec == http::error::body_limit) {
-        svc_.stats.requests_too_large.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.requests_too_large.fetch_add(1, std::memory_order_relaxed);
         reply_error(model::errors::body_too_large(svc_.cfg().limits.max_body_bytes), 11, false);
         return;
     }
     if (ec == http::error::header_limit) {
-        svc_.stats.requests_too_large.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.requests_too_large.fetch_add(1, std::memory_order_relaxed);
         reply_error({"headers_too_large", 431,
                      "request headers exceed " + std::to_string(svc_.cfg().limits.max_header_bytes) + " bytes",
                      "send fewer or shorter headers"},
@@ -85,7 +85,7 @@ void http_session::on_read(beast::error_code ec) {
     }
     linger_ = false;
     stream_.expires_never();
-    svc_.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
     request req = parser_->release();
     handle(req);
 }
@@ -134,7 +134,7 @@ std::string allow_origin_for(listener_kind kind, std::string_view origin, const 
 void http_session::handle(request& req) {
     head_ = req.method() == http::verb::head;
     origin_ = allow_origin_for(kind_, req[http::field::origin], svc_.cfg());
-    if (auto e = guard_request(req, kind_, svc_.cfg(), svc_.auth())) {
+    if (auto e = guard_request(req, kind_, svc_.cfg(), svc_.access())) {
         if (e->status != 400) {
             refuse(*e, req);
         } else {
@@ -150,7 +150,7 @@ void http_session::handle(request& req) {
     }
     auto route = match_route(kind_, req.method_string(), target->path);
     if (kind_ == listener_kind::internal_listener && needs_api_key(route.id)) {
-        if (auto e = svc_.auth().check_api_key(bearer_token(req[http::field::authorization]))) {
+        if (auto e = svc_.access().check_api_key(bearer_token(req[http::field::authorization]))) {
             refuse(*e, req);
             return;
         }
@@ -298,24 +298,24 @@ model::result<auth::identity> http_session::subscriber(const request& req, const
     token_sources src{target.param("token"), req[http::field::authorization], req[http::field::cookie],
                       svc_.cfg().auth.token_cookie};
     auto token = subscriber_token(src);
-    if (!token) return svc_.auth().authenticate(std::nullopt);
+    if (!token) return svc_.access().authenticate(std::nullopt);
     // A cookie is sent by the browser on its own, whichever page asks: only listed origins may use
     // it (a request without Origin is same-origin or not from a browser page).
     const auto origin = req[http::field::origin];
     if (token->from_cookie && !origin.empty() && !auth::origin_listed(origin, svc_.cfg().auth.allowed_origins))
         return model::errors::origin_not_allowed(std::string(origin));
-    return svc_.auth().authenticate(std::move(token->value));
+    return svc_.access().authenticate(std::move(token->value));
 }
 
 std::optional<model::error> http_session::check_channels(const auth::identity& who,
                                                          const std::vector<std::string>& channels) const {
     for (const auto& c : channels)
-        if (auto e = svc_.auth().may_subscribe(who, c)) return e;
+        if (auto e = svc_.access().subscribe_refusal(who, c)) return e;
     return std::nullopt;
 }
 
 void http_session::count_refusal(const model::error& e, std::string_view what) {
-    svc_.stats.count_auth_refusal(e.code);
+    svc_.metrics.count_auth_refusal(e.code);
     svc_.log.info("conn={} {} refused: {}: {}", id_, what, e.code, e.message);
 }
 
@@ -392,7 +392,7 @@ void http_session::start_ws(request& req) {
                                    req[http::field::connection], req[http::field::sec_websocket_key],
                                    req[http::field::sec_websocket_version]};
     if (auto e = protocol::check_ws_upgrade(h)) {
-        svc_.stats.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
         response res{static_cast<http::status>(e->status), req.version()};
         res.set(http::field::content_type, "application/json");
         if (e->status == 426) res.set(http::field::sec_websocket_version, "13");
@@ -403,7 +403,7 @@ void http_session::start_ws(request& req) {
     }
     auto channels = stream_channels(*target, req, false);
     if (!channels) {
-        svc_.stats.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     ws_params p;
@@ -429,7 +429,7 @@ void http_session::start_ws(request& req) {
     if (auto since = target->param("since"); since && !p.refusal) {
         auto s = node::parse_since(*since);
         if (!s || p.channels.empty()) {
-            svc_.stats.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+            svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
             reply_error(p.channels.empty() ? model::errors::bad_request("since= needs channel= in the same query")
                                            : model::errors::invalid_cursor(*since),
                         req.version(), false);
@@ -462,9 +462,9 @@ void http_session::reply(response res) {
     if (closed_) return;
     auto code = res.result_int();
     if (code >= 500)
-        svc_.stats.http_errors_5xx.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.http_errors_5xx.fetch_add(1, std::memory_order_relaxed);
     else if (code >= 400)
-        svc_.stats.http_errors_4xx.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.http_errors_4xx.fetch_add(1, std::memory_order_relaxed);
     if (!origin_.empty()) {
         res.set(http::field::access_control_allow_origin, origin_);
         if (origin_ != "*") {  // a cookie token: a credentialed client may read the refusal too
@@ -513,16 +513,16 @@ void http_session::linger() {
     beast::error_code ec;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
     stream_.expires_after(std::chrono::milliseconds(std::min<std::int64_t>(svc_.cfg().limits.request_timeout_ms, 2000)));
-    drain();
+    discard_input();
 }
 
-void http_session::drain() {
+void http_session::discard_input() {
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec || self->closed_)
             self->close();
         else
-            self->drain();
+            self->discard_input();
     });
 }
 
@@ -531,7 +531,7 @@ void http_session::tick(std::int64_t now_ms) {
     // The broker has not answered (it may hang): answer for it, and ignore its late result.
     awaiting_ = false;
     ++call_;
-    svc_.stats.reply_timeouts.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.reply_timeouts.fetch_add(1, std::memory_order_relaxed);
     svc_.log.warn("conn={} no answer from the broker within {} ms; replied 503", id_, svc_.cfg().limits.request_timeout_ms);
     reply_error(model::errors::reply_timeout(svc_.cfg().limits.request_timeout_ms), awaiting_version_, false);
 }
@@ -542,7 +542,7 @@ void http_session::close() {
     beast::error_code ec;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     stream_.close();
-    svc_.stats.connection_closed(kind_ == listener_kind::internal_listener);
+    svc_.metrics.connection_closed(kind_ == listener_kind::internal_listener);
     home_.remove(shared_from_this());
 }
 

@@ -60,7 +60,7 @@ private:
     // After refusing a request whose body was not read: stop sending, discard what the client
     // still sends (up to a short deadline) so the refusal is read instead of reset, then close.
     void linger();
-    void drain();
+    void discard_input();
 
     services& svc_;
     shard& home_;

@@ -64,11 +64,11 @@ void listener::accept() {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
         if (!ec) {
             auto& svc = self->svc_;
-            svc.stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+            svc.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
             const bool internal = self->kind_ == listener_kind::internal_listener;
             const auto cap = internal ? svc.cfg().limits.max_internal_connections : svc.cfg().limits.max_connections;
-            if (!svc.stats.try_open_connection(internal, cap)) {
-                svc.stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+            if (!svc.metrics.try_open_connection(internal, cap)) {
+                svc.metrics.connections_rejected.fetch_add(1, std::memory_order_relaxed);
                 auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::steady_clock::now().time_since_epoch())
                                .count();
@@ -92,7 +92,7 @@ void listener::accept() {
             }
         } else {
             // Out of file descriptors (or another transient failure): log, count, wait a little.
-            self->svc_.stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+            self->svc_.metrics.connections_rejected.fetch_add(1, std::memory_order_relaxed);
             self->svc_.log.warn("accept on {} failed: {}; pausing accepts for 100 ms", self->address_, ec.message());
             self->retry_timer_.expires_after(std::chrono::milliseconds(100));
             self->retry_timer_.async_wait([self](boost::system::error_code tec) {

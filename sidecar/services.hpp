@@ -16,21 +16,21 @@ namespace herald::sidecar {
 
 class services {
 public:
-    services(const config::config& cfg, const auth::access_policy& auth, node::node& node, metrics& stats,
+    services(const config::config& cfg, const auth::access_policy& auth, node::node& node, sidecar::metrics& counters,
              shard_pool& shards, spdlog::logger& log)
-        : node(node), stats(stats), shards(shards), log(log), cfg_(&cfg), auth_(&auth) {}
+        : node(node), metrics(counters), shards(shards), log(log), cfg_(&cfg), access_(&auth) {}
 
     // The settings and access policy in force. SIGHUP swaps in new ones (the server keeps every
     // version alive until it exits), so a reference taken here stays valid; take it per use.
     const config::config& cfg() const { return *cfg_.load(std::memory_order_acquire); }
-    const auth::access_policy& auth() const { return *auth_.load(std::memory_order_acquire); }
+    const auth::access_policy& access() const { return *access_.load(std::memory_order_acquire); }
     void swap_in(const config::config& cfg, const auth::access_policy& auth) {
         cfg_.store(&cfg, std::memory_order_release);
-        auth_.store(&auth, std::memory_order_release);
+        access_.store(&auth, std::memory_order_release);
     }
 
     node::node& node;
-    metrics& stats;
+    sidecar::metrics& metrics;
     shard_pool& shards;
     spdlog::logger& log;
     std::atomic<std::uint64_t> next_connection_id{1};
@@ -40,7 +40,7 @@ public:
 
 private:
     std::atomic<const config::config*> cfg_;
-    std::atomic<const auth::access_policy*> auth_;
+    std::atomic<const auth::access_policy*> access_;
 };
 
 }  // namespace herald::sidecar

@@ -34,11 +34,11 @@ sse_session::sse_session(services& svc, shard& home, asio::ip::tcp::socket socke
       params_(std::move(params)),
       outbox_(svc.cfg().limits.outbox_bytes),
       expiry_(params_.exp_ms, svc.cfg().auth.expiring_notice_ms) {
-    svc_.stats.sse_streams_open.fetch_add(1, std::memory_order_relaxed);
-    svc_.stats.sse_streams_total.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.sse_streams_open.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.sse_streams_total.fetch_add(1, std::memory_order_relaxed);
 }
 
-sse_session::~sse_session() { svc_.stats.sse_streams_open.fetch_sub(1, std::memory_order_relaxed); }
+sse_session::~sse_session() { svc_.metrics.sse_streams_open.fetch_sub(1, std::memory_order_relaxed); }
 
 void sse_session::start() {
     home_.add(shared_from_this());
@@ -141,7 +141,7 @@ void sse_session::pump_replay() {
         std::string f = protocol::sse_id_line(current_cursor());
         f.append(protocol::sse_event_body(*ev, params_.envelope));
         outbox_.push_unchecked(make_frame(std::move(f)));
-        svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
         ++replay_pos_;
     }
     plan_ = {};
@@ -167,7 +167,7 @@ std::string sse_session::current_cursor() const {
 }
 
 void sse_session::send_reset(std::size_t index, std::string_view reason) {
-    svc_.stats.resets_sent.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.resets_sent.fetch_add(1, std::memory_order_relaxed);
     std::string data = "{\"channel\":" + protocol::json_quote(params_.channels[index]) +
                        ",\"reason\":" + protocol::json_quote(reason) + ",\"epoch\":" + protocol::json_quote(epochs_[index]) +
                        ",\"offset\":" + std::to_string(offsets_[index]) + "}";
@@ -186,7 +186,7 @@ void sse_session::deliver(const channels::encoded_event_ptr& ev) noexcept {
             closing_ = true;
             held_.clear();
             asio::post(home_.io(), [self = shared_from_this()] {
-                self->svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+                self->svc_.metrics.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
                 self->svc_.log.warn("sse conn={} slow consumer: {} live events held during replay, disconnecting",
                                     self->id_, channels::max_held_events);
                 self->closing_ = false;
@@ -226,7 +226,7 @@ void sse_session::deliver_live(const channels::encoded_event& enc) {
         ok = outbox_.total_bytes() + id->size() + body->size() <= outbox_.max_bytes() && push(std::move(id)) && push(body);
         if (!ok) push(nullptr);
     }
-    if (ok) svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+    if (ok) svc_.metrics.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool sse_session::push(channels::frame f) {
@@ -235,7 +235,7 @@ bool sse_session::push(channels::frame f) {
     // Over the cap: this reader is not keeping up. Close after the current work; the client
     // resumes from the last id it received.
     closing_ = true;
-    svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
     svc_.log.warn("sse conn={} slow consumer: outbox over {} bytes, disconnecting (client resumes from its last id)",
                   id_, outbox_.max_bytes());
     asio::post(home_.io(), [self = shared_from_this()] { self->finish("slow consumer"); });
@@ -259,7 +259,7 @@ void sse_session::flush() {
                          self->finish("write failed");
                          return;
                      }
-                     self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+                     self->svc_.metrics.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
                      if (self->replaying_ && !self->closing_ && self->reads_pending_ == 0) self->pump_replay();
                      if (!self->outbox_.empty() && (!self->closing_ || self->goodbye_))
                          self->flush();
@@ -284,7 +284,7 @@ void sse_session::tick(std::int64_t now_ms) {
             break;
         }
         case auth::expiry_watch::step::expired:
-            svc_.stats.tokens_expired.fetch_add(1, std::memory_order_relaxed);
+            svc_.metrics.tokens_expired.fetch_add(1, std::memory_order_relaxed);
             svc_.log.debug("sse conn={} token of user '{}' expired, ending the stream", id_, params_.user);
             goodbye(model::disconnects::token_expired);
             return;
@@ -382,7 +382,7 @@ void sse_session::finish(std::string_view why) {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     held_.clear();
-    svc_.stats.connection_closed(params_.origin.listener == listener_kind::internal_listener);
+    svc_.metrics.connection_closed(params_.origin.listener == listener_kind::internal_listener);
     home_.remove(shared_from_this());
 }
 

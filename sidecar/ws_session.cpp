@@ -46,11 +46,11 @@ ws_session::ws_session(services& svc, shard& home, asio::ip::tcp::socket socket,
       parser_(svc.cfg().ws.max_message_bytes),
       outbox_(svc.cfg().limits.outbox_bytes) {
     origin_ = params_.origin;
-    svc_.stats.ws_open.fetch_add(1, std::memory_order_relaxed);
-    svc_.stats.ws_total.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.ws_open.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.ws_total.fetch_add(1, std::memory_order_relaxed);
 }
 
-ws_session::~ws_session() { svc_.stats.ws_open.fetch_sub(1, std::memory_order_relaxed); }
+ws_session::~ws_session() { svc_.metrics.ws_open.fetch_sub(1, std::memory_order_relaxed); }
 
 void ws_session::start() {
     home_.add(shared_from_this());
@@ -182,7 +182,7 @@ void ws_session::finish_group(const std::shared_ptr<group>& g) {
                                               ",\"offset\":" + std::to_string(start) +
                                               ",\"recovered\":" + (recovered ? "true" : "false")));
         if (!p.reset_reason.empty()) {
-            svc_.stats.resets_sent.fetch_add(1, std::memory_order_relaxed);
+            svc_.metrics.resets_sent.fetch_add(1, std::memory_order_relaxed);
             send_text(protocol::ws_reply_json("reset", "",
                                               ",\"channel\":" + protocol::json_quote(s->channel) +
                                                   ",\"reason\":" + protocol::json_quote(p.reset_reason) +
@@ -213,7 +213,7 @@ void ws_session::pump_replay() {
                 return;  // resumed from the write completion
             }
             outbox_.push_unchecked(make_frame(protocol::ws_frame(protocol::ws_opcode::text, protocol::ws_event_json(ev))));
-            svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+            svc_.metrics.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
         }
         s.offset = s.resume_offset;
         s.replaying = false;
@@ -254,7 +254,7 @@ void ws_session::deliver(const channels::encoded_event_ptr& ev) noexcept {
     if (s->replaying) {
         s->held_bytes += channels::held_cost(*ev);
         if (s->held.size() >= channels::max_held_events || s->held_bytes > outbox_.max_bytes()) {
-            svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+            svc_.metrics.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
             close_with(model::disconnects::slow_consumer, "too many events during replay");
             return;
         }
@@ -269,7 +269,7 @@ void ws_session::deliver_live(subscription& s, const channels::encoded_event& en
     const auto& ev = enc.event();
     if (ev.epoch != s.epoch) {
         s.epoch = ev.epoch;
-        svc_.stats.resets_sent.fetch_add(1, std::memory_order_relaxed);
+        svc_.metrics.resets_sent.fetch_add(1, std::memory_order_relaxed);
         send_text(protocol::ws_reply_json("reset", "",
                                           ",\"channel\":" + protocol::json_quote(s.channel) +
                                               ",\"reason\":\"epoch_changed\",\"epoch\":" + protocol::json_quote(ev.epoch) +
@@ -278,7 +278,7 @@ void ws_session::deliver_live(subscription& s, const channels::encoded_event& en
         return;  // already replayed
     }
     s.offset = ev.offset;
-    if (push(enc.ws())) svc_.stats.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+    if (push(enc.ws())) svc_.metrics.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ws_session::send_text(std::string json) {
@@ -289,7 +289,7 @@ void ws_session::send_text(std::string json) {
 bool ws_session::push(channels::frame f) {
     if (closing_ || closed_) return false;
     if (outbox_.push(std::move(f))) return true;
-    svc_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    svc_.metrics.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
     svc_.log.warn("ws conn={} slow consumer: outbox over {} bytes, closing with {}", id_, outbox_.max_bytes(),
                   model::disconnects::slow_consumer.code);
     outbox_.clear_queued();
@@ -313,7 +313,7 @@ void ws_session::flush() {
                          self->finish("write failed");
                          return;
                      }
-                     self->svc_.stats.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+                     self->svc_.metrics.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
                      if (!self->closing_) self->pump_replay();  // returns at once unless a replay is being paced
                      if (!self->outbox_.empty())
                          self->flush();
@@ -349,7 +349,7 @@ void ws_session::tick(std::int64_t now_ms) {
             break;
         }
         case auth::expiry_watch::step::expired:
-            svc_.stats.tokens_expired.fetch_add(1, std::memory_order_relaxed);
+            svc_.metrics.tokens_expired.fetch_add(1, std::memory_order_relaxed);
             close_with(model::disconnects::token_expired);
             return;
         case auth::expiry_watch::step::none:
@@ -489,8 +489,8 @@ void ws_session::on_text(const std::string& text) {
                     since.any_epoch = true;
                 }
             }
-            if (auto e = svc_.auth().may_subscribe(who_, cmd.channel)) {
-                svc_.stats.count_auth_refusal(e->code);
+            if (auto e = svc_.access().subscribe_refusal(who_, cmd.channel)) {
+                svc_.metrics.count_auth_refusal(e->code);
                 svc_.log.info("ws conn={} subscribe refused: {}: {}", id_, e->code, e->message);
                 send_text(protocol::ws_error_json(cmd.id, *e));
                 return;
@@ -507,15 +507,15 @@ void ws_session::refresh(const std::string& token, const std::string& id) {
                                                "refresh is for subscriber tokens on the public listener"}));
         return;
     }
-    auto who = svc_.auth().authenticate(token);
+    auto who = svc_.access().authenticate(token);
     if (!who) {
-        svc_.stats.count_auth_refusal(who.err().code);
+        svc_.metrics.count_auth_refusal(who.err().code);
         svc_.log.info("ws conn={} refresh refused: {}: {}", id_, who.err().code, who.err().message);
         send_text(protocol::ws_error_json(id, who.err()));
         return;
     }
     if (who_.sub && who->sub != who_.sub) {
-        svc_.stats.count_auth_refusal("forbidden");
+        svc_.metrics.count_auth_refusal("forbidden");
         send_text(protocol::ws_error_json(id, {"forbidden", 403, "the new token is for another user than this connection's",
                                                "open a new connection for another user"}));
         return;
@@ -526,7 +526,7 @@ void ws_session::refresh(const std::string& token, const std::string& id) {
     // Subscriptions the new token no longer grants end now: a refresh never widens past the token.
     std::vector<std::string> revoked;
     for (const auto& s : subs_)
-        if (svc_.auth().may_subscribe(who_, s.channel)) revoked.push_back(s.channel);
+        if (svc_.access().subscribe_refusal(who_, s.channel)) revoked.push_back(s.channel);
     for (const auto& c : revoked) {
         drop(c);
         send_text(protocol::ws_reply_json("unsubscribed", "", ",\"channel\":" + protocol::json_quote(c) + ",\"reason\":\"forbidden\""));
@@ -556,7 +556,7 @@ void ws_session::finish(std::string_view why) {
     boost::system::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
-    svc_.stats.connection_closed(origin_.listener == listener_kind::internal_listener);
+    svc_.metrics.connection_closed(origin_.listener == listener_kind::internal_listener);
     home_.remove(shared_from_this());
 }
 

@@ -52,7 +52,7 @@ model::result<identity> access_policy::authenticate(const std::optional<std::str
     return who;
 }
 
-std::optional<model::error> access_policy::may_subscribe(const identity& who, std::string_view channel) const {
+std::optional<model::error> access_policy::subscribe_refusal(const identity& who, std::string_view channel) const {
     if (open() || who.trusted) return std::nullopt;
     if (channel.substr(0, user_channel_prefix.size()) == user_channel_prefix) {
         if (who.sub && channel.substr(user_channel_prefix.size()) == *who.sub) return std::nullopt;

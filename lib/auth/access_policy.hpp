@@ -54,7 +54,7 @@ public:
     // The identity a subscriber presents: no token → anonymous; a token → verified or refused.
     model::result<identity> authenticate(const std::optional<std::string>& token) const;
     // nullopt when `who` may subscribe to `channel`; else token_required (401) or forbidden (403).
-    std::optional<model::error> may_subscribe(const identity& who, std::string_view channel) const;
+    std::optional<model::error> subscribe_refusal(const identity& who, std::string_view channel) const;
     // Internal listener: nullopt when `bearer` is a configured API key (or none is configured).
     std::optional<model::error> check_api_key(const std::optional<std::string>& bearer) const;
 

@@ -63,20 +63,20 @@ std::size_t hub::broadcast(const model::event_ptr& ev) {
             in.queued.push_back(encoded);
             post = !std::exchange(in.scheduled, true);
         }
-        if (post) executor_.post(shard, [this, shard] { drain(shard); });
+        if (post) executor_.post(shard, [this, shard] { deliver_inbox(shard); });
     }
     return total;
 }
 
-void hub::drain(std::size_t shard) {
+void hub::deliver_inbox(std::size_t shard) {
     auto& in = *inboxes_[shard];
     {
         std::lock_guard lock(in.mutex);
-        in.draining.swap(in.queued);
+        in.delivering.swap(in.queued);
         in.scheduled = false;
     }
-    for (const auto& ev : in.draining) deliver_on_shard(shard, ev);
-    in.draining.clear();
+    for (const auto& ev : in.delivering) deliver_on_shard(shard, ev);
+    in.delivering.clear();
 }
 
 void hub::deliver_on_shard(std::size_t shard, const encoded_event_ptr& ev) {

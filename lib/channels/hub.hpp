@@ -1,7 +1,7 @@
 // The Hub: which subscribers are on which channel, and broadcast of events to them.
 // Subscribers are kept per shard, and each shard's lists are touched only on that shard's thread,
 // so delivery takes no lock. broadcast() (any thread) encodes nothing itself: it wraps the event
-// once and appends it to the inbox of each shard that has subscribers; a shard drains its inbox
+// once and appends it to the inbox of each shard that has subscribers; a shard empties its inbox
 // in append order, so per-channel order never depends on the executor's ordering of tasks posted
 // from different threads. One task is posted per inbox that was empty, not per event.
 // Per-channel subscriber counts are kept under one mutex for broadcast targeting and inspection.
@@ -45,14 +45,14 @@ public:
     std::size_t subscription_count() const { return subscriptions_.load(std::memory_order_relaxed); }
 
 private:
-    void drain(std::size_t shard);
+    void deliver_inbox(std::size_t shard);
     void deliver_on_shard(std::size_t shard, const encoded_event_ptr& ev);
 
     struct inbox {
         std::mutex mutex;
         std::vector<encoded_event_ptr> queued;  // under mutex
-        bool scheduled = false;                 // a drain task is posted and has not yet taken the queue
-        std::vector<encoded_event_ptr> draining;  // shard thread only
+        bool scheduled = false;                 // a delivery task is posted and has not yet taken the queue
+        std::vector<encoded_event_ptr> delivering;  // shard thread only
     };
 
     struct counts {

@@ -71,7 +71,7 @@ TEST_F(AccessPolicy, WithNoKeysEveryChannelIsOpenToAnyone) {
     EXPECT_FALSE(anon->trusted);
     EXPECT_FALSE(anon->sub);
     for (const char* ch : {"news", "stocks.aapl", "user:alice", "private.x"})
-        EXPECT_FALSE(open_policy.may_subscribe(*anon, ch)) << ch;
+        EXPECT_FALSE(open_policy.subscribe_refusal(*anon, ch)) << ch;
 }
 
 TEST_F(AccessPolicy, WithNoKeysAPresentedTokenIsRefusedAsUncheckable) {
@@ -104,19 +104,19 @@ TEST_F(AccessPolicy, WithKeysNoTokenMeansAnonymous) {
 TEST_F(AccessPolicy, AnonymousMayReadPublicPatternsOnly) {
     auto p = make();
     const identity anon{};
-    EXPECT_FALSE(p.may_subscribe(anon, "public.news"));
-    EXPECT_FALSE(p.may_subscribe(anon, "public.a.b"));
-    EXPECT_FALSE(p.may_subscribe(anon, "lobby"));
+    EXPECT_FALSE(p.subscribe_refusal(anon, "public.news"));
+    EXPECT_FALSE(p.subscribe_refusal(anon, "public.a.b"));
+    EXPECT_FALSE(p.subscribe_refusal(anon, "lobby"));
     for (const char* ch : {"news", "lobby2", "public", "private.x", "xpublic.news"})
-        expect_error(p.may_subscribe(anon, ch), "token_required", 401,
+        expect_error(p.subscribe_refusal(anon, ch), "token_required", 401,
                      "channel '" + std::string(ch) + "' needs a token");
 }
 
 TEST_F(AccessPolicy, AnonymousOnAUserChannelNeedsAToken) {
     auto p = make({"public.*", "user:*", "*"});  // no public pattern opens a user: channel
     const identity anon{};
-    EXPECT_FALSE(p.may_subscribe(anon, "news"));  // "*" is public here
-    expect_error(p.may_subscribe(anon, "user:alice"), "token_required", 401, "channel 'user:alice' needs a token");
+    EXPECT_FALSE(p.subscribe_refusal(anon, "news"));  // "*" is public here
+    expect_error(p.subscribe_refusal(anon, "user:alice"), "token_required", 401, "channel 'user:alice' needs a token");
 }
 
 TEST_F(AccessPolicy, APresentedTokenMustVerifyAndIsNeverTreatedAsAnonymous) {
@@ -149,29 +149,29 @@ TEST_F(AccessPolicy, AVerifiedTokenBecomesAnIdentity) {
 TEST_F(AccessPolicy, TokenChannelPatternsGrantChannels) {
     auto p = make();
     const auto id = who(p, json{{"sub", "alice"}, {"channels", {"news", "stocks.*"}}});
-    EXPECT_FALSE(p.may_subscribe(id, "news"));
-    EXPECT_FALSE(p.may_subscribe(id, "stocks.aapl"));
-    EXPECT_FALSE(p.may_subscribe(id, "public.x"));  // public stays public with a token
-    EXPECT_FALSE(p.may_subscribe(id, "lobby"));
+    EXPECT_FALSE(p.subscribe_refusal(id, "news"));
+    EXPECT_FALSE(p.subscribe_refusal(id, "stocks.aapl"));
+    EXPECT_FALSE(p.subscribe_refusal(id, "public.x"));  // public stays public with a token
+    EXPECT_FALSE(p.subscribe_refusal(id, "lobby"));
     for (const char* ch : {"sports", "news2", "stocks", "bonds.x"})
-        expect_error(p.may_subscribe(id, ch), "forbidden", 403,
+        expect_error(p.subscribe_refusal(id, ch), "forbidden", 403,
                      "the token does not grant channel '" + std::string(ch) + "'");
 }
 
 TEST_F(AccessPolicy, ATokenWithoutChannelsGrantsOnlyPublicAndItsOwnChannel) {
     auto p = make();
     const auto id = who(p, json{{"sub", "alice"}});
-    EXPECT_FALSE(p.may_subscribe(id, "public.x"));
-    EXPECT_FALSE(p.may_subscribe(id, "user:alice"));
-    expect_error(p.may_subscribe(id, "news"), "forbidden", 403, "'news'");
+    EXPECT_FALSE(p.subscribe_refusal(id, "public.x"));
+    EXPECT_FALSE(p.subscribe_refusal(id, "user:alice"));
+    expect_error(p.subscribe_refusal(id, "news"), "forbidden", 403, "'news'");
 }
 
 TEST_F(AccessPolicy, StarGrantsEveryChannelButOtherUsersChannels) {
     auto p = make();
     const auto id = who(p, json{{"sub", "alice"}, {"channels", {"*"}}});
-    EXPECT_FALSE(p.may_subscribe(id, "anything"));
-    EXPECT_FALSE(p.may_subscribe(id, "user:alice"));
-    expect_error(p.may_subscribe(id, "user:bob"), "forbidden", 403, "'user:bob'");
+    EXPECT_FALSE(p.subscribe_refusal(id, "anything"));
+    EXPECT_FALSE(p.subscribe_refusal(id, "user:alice"));
+    expect_error(p.subscribe_refusal(id, "user:bob"), "forbidden", 403, "'user:bob'");
 }
 
 // ---- personal channels -------------------------------------------------------------------------
@@ -180,14 +180,14 @@ TEST_F(AccessPolicy, AUserChannelIsReadableOnlyByThatSub) {
     auto p = make();
     const auto alice = who(p, json{{"sub", "alice"}});
     const auto bob = who(p, json{{"sub", "bob"}});
-    EXPECT_FALSE(p.may_subscribe(alice, "user:alice"));
-    EXPECT_FALSE(p.may_subscribe(bob, "user:bob"));
-    auto e = p.may_subscribe(bob, "user:alice");
+    EXPECT_FALSE(p.subscribe_refusal(alice, "user:alice"));
+    EXPECT_FALSE(p.subscribe_refusal(bob, "user:bob"));
+    auto e = p.subscribe_refusal(bob, "user:alice");
     expect_error(e, "forbidden", 403, "user:alice");
     EXPECT_TRUE(contains(e->hint, "sub")) << e->hint;
-    expect_error(p.may_subscribe(alice, "user:alice2"), "forbidden", 403, "user:alice2");
-    expect_error(p.may_subscribe(alice, "user:alic"), "forbidden", 403, "user:alic");
-    expect_error(p.may_subscribe(alice, "user:"), "forbidden", 403, "user:");
+    expect_error(p.subscribe_refusal(alice, "user:alice2"), "forbidden", 403, "user:alice2");
+    expect_error(p.subscribe_refusal(alice, "user:alic"), "forbidden", 403, "user:alic");
+    expect_error(p.subscribe_refusal(alice, "user:"), "forbidden", 403, "user:");
 }
 
 TEST_F(AccessPolicy, NoChannelsClaimGrantsAnotherUsersChannel) {
@@ -195,8 +195,8 @@ TEST_F(AccessPolicy, NoChannelsClaimGrantsAnotherUsersChannel) {
     for (const auto& grants : {std::vector<std::string>{"user:*"}, std::vector<std::string>{"*"},
                                std::vector<std::string>{"user:alice"}, std::vector<std::string>{"user:a*", "*"}}) {
         const auto mallory = who(p, json{{"sub", "mallory"}, {"channels", grants}});
-        expect_error(p.may_subscribe(mallory, "user:alice"), "forbidden", 403, "user:alice");
-        EXPECT_FALSE(p.may_subscribe(mallory, "user:mallory"));
+        expect_error(p.subscribe_refusal(mallory, "user:alice"), "forbidden", 403, "user:alice");
+        EXPECT_FALSE(p.subscribe_refusal(mallory, "user:mallory"));
     }
 }
 
@@ -204,16 +204,16 @@ TEST_F(AccessPolicy, ATokenWithoutSubHasNoUserChannel) {
     auto p = make();
     const auto id = who(p, json{{"channels", {"*", "user:*"}}});
     EXPECT_EQ(id.personal_channel(), "");
-    expect_error(p.may_subscribe(id, "user:alice"), "forbidden", 403, "user:alice");
-    expect_error(p.may_subscribe(id, "user:"), "forbidden", 403, "user:");
+    expect_error(p.subscribe_refusal(id, "user:alice"), "forbidden", 403, "user:alice");
+    expect_error(p.subscribe_refusal(id, "user:"), "forbidden", 403, "user:");
 }
 
 TEST_F(AccessPolicy, AnIntegerSubOwnsItsDecimalChannel) {
     auto p = make();
     const auto id = who(p, json{{"sub", 42}});
     EXPECT_EQ(id.personal_channel(), "user:42");
-    EXPECT_FALSE(p.may_subscribe(id, "user:42"));
-    expect_error(p.may_subscribe(id, "user:420"), "forbidden", 403, "user:420");
+    EXPECT_FALSE(p.subscribe_refusal(id, "user:42"));
+    expect_error(p.subscribe_refusal(id, "user:420"), "forbidden", 403, "user:420");
 }
 
 TEST_F(AccessPolicy, ASubThatCannotFormAChannelNameIsRefused) {
@@ -229,7 +229,7 @@ TEST_F(AccessPolicy, ASubThatCannotFormAChannelNameIsRefused) {
     // The longest sub that still fits: "user:" + 195 bytes = 200.
     auto longest = p.authenticate(token(json{{"sub", std::string(195, 'a')}}));
     ASSERT_TRUE(longest) << longest.err().message;
-    EXPECT_FALSE(p.may_subscribe(*longest, longest->personal_channel()));
+    EXPECT_FALSE(p.subscribe_refusal(*longest, longest->personal_channel()));
     auto odd = p.authenticate(token(json{{"sub", "alice@example.com/x=1:y-z_w.v"}}));
     ASSERT_TRUE(odd) << odd.err().message;
 }
@@ -239,7 +239,7 @@ TEST_F(AccessPolicy, TrustedIdentitiesMaySubscribeToEverything) {
     identity trusted;
     trusted.trusted = true;
     for (const char* ch : {"news", "user:alice", "user:bob", "private.x", "public.x"})
-        EXPECT_FALSE(p.may_subscribe(trusted, ch)) << ch;
+        EXPECT_FALSE(p.subscribe_refusal(trusted, ch)) << ch;
 }
 
 TEST_F(AccessPolicy, PersonalChannelIsUserColonSub) {
@@ -294,8 +294,8 @@ TEST_F(AccessPolicy, PublicKeysWorkLikeSecrets) {
     ASSERT_TRUE(t);
     auto id = p.authenticate(*t);
     ASSERT_TRUE(id) << id.err().message;
-    EXPECT_FALSE(p.may_subscribe(*id, "news"));
-    EXPECT_FALSE(p.may_subscribe(*id, "user:alice"));
+    EXPECT_FALSE(p.subscribe_refusal(*id, "news"));
+    EXPECT_FALSE(p.subscribe_refusal(*id, "user:alice"));
     auto hs = p.authenticate(token(json{{"sub", "alice"}}));  // an HS256 token: no secret configured
     ASSERT_FALSE(hs);
     EXPECT_EQ(hs.err().code, "invalid_token");
@@ -335,7 +335,7 @@ TEST_F(AccessPolicy, ApiKeysAndTokenKeysAreIndependent) {
     only_api.api_keys = {"k"};
     access_policy p1(std::move(only_api), clock);
     EXPECT_TRUE(p1.open());
-    EXPECT_FALSE(p1.may_subscribe(identity{}, "news"));
+    EXPECT_FALSE(p1.subscribe_refusal(identity{}, "news"));
     expect_error(p1.check_api_key(std::nullopt), "api_key_required", 401, "API key");
     auto p2 = make();
     EXPECT_FALSE(p2.check_api_key(std::nullopt));
