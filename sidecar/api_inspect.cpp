@@ -11,8 +11,8 @@
 
 #include "lib/model/channel.hpp"
 #include "lib/protocol/json_codec.hpp"
-#include "sidecar/sse_session.hpp"
-#include "sidecar/ws_session.hpp"
+#include "lib/channels/subscriber.hpp"
+#include "sidecar/shard.hpp"
 
 namespace herald::sidecar {
 
@@ -88,10 +88,16 @@ void count_subscribers(services& svc, const std::string& channel, std::function<
         [&svc, st](std::size_t i) {
             transport_counts local;
             for (const auto* s : svc.node.hub().local_subscribers(i, st->channel)) {
-                if (dynamic_cast<const sse_session*>(s))
-                    ++local.sse;
-                else if (dynamic_cast<const ws_session*>(s))
-                    ++local.ws;
+                switch (s->transport()) {
+                    case channels::transport::sse:
+                        ++local.sse;
+                        break;
+                    case channels::transport::websocket:
+                        ++local.ws;
+                        break;
+                    case channels::transport::other:
+                        break;
+                }
             }
             std::lock_guard lock(st->mutex);
             st->counts.sse += local.sse;

@@ -44,6 +44,7 @@ public:
     void flush() override;
     bool end_for_user(std::string_view user, const model::disconnect& why) override;
     bool is_stream() const override { return true; }
+    channels::transport transport() const noexcept override { return channels::transport::sse; }
     std::optional<connection_description> describe() const override;
 
 private:
