@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "lib/model/disconnect.hpp"
-#include "sidecar/router.hpp"
+#include "lib/http/router.hpp"
 
 namespace herald::sidecar {
+
+using herald::http::listener_kind;
 
 // Where a stream came from and when, captured as it starts. Kept for the stream's whole life, so
 // it is compact (32 bytes): the address as bytes, formatted only when someone asks.

@@ -23,6 +23,8 @@
 
 namespace herald::sidecar {
 
+using herald::http::route_id;
+
 http_session::http_session(services& svc, shard& home, asio::ip::tcp::socket socket, listener_kind kind,
                            std::uint64_t id)
     : svc_(svc), home_(home), stream_(std::move(socket)), kind_(kind), id_(id) {}
@@ -97,24 +99,6 @@ std::string join(const std::vector<std::string>& v) {
     return out;
 }
 
-bool needs_api_key(route_id id) {
-    switch (id) {
-        case route_id::sse:
-        case route_id::ws:
-        case route_id::publish:
-        case route_id::channel_events_post:
-        case route_id::user_disconnect:
-        case route_id::channels_list:
-        case route_id::channel_inspect:
-        case route_id::channel_events_get:
-        case route_id::connections:
-        case route_id::stats:
-            return true;
-        default:
-            return false;  // probes (/healthz, /readyz), /metrics, CORS preflights, 404/405
-    }
-}
-
 // The Access-Control-Allow-Origin value for a public-listener request ("" for none): see
 // lib/auth/browser_rules.hpp. The internal listener never answers with CORS headers.
 std::string allow_origin_for(listener_kind kind, std::string_view origin, const config::config& cfg) {
@@ -148,8 +132,8 @@ void http_session::handle(request& req) {
                     req.version(), req.keep_alive());
         return;
     }
-    auto route = match_route(kind_, req.method_string(), target->path);
-    if (kind_ == listener_kind::internal_listener && needs_api_key(route.id)) {
+    auto route = herald::http::match_route(kind_, req.method_string(), target->path);
+    if (kind_ == listener_kind::internal_listener && route.needs_api_key) {
         if (auto e = svc_.access().check_api_key(bearer_token(req[http::field::authorization]))) {
             refuse(*e, req);
             return;

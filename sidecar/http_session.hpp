@@ -15,7 +15,6 @@
 #include "lib/auth/access_policy.hpp"
 #include "sidecar/connection.hpp"
 #include "sidecar/request_target.hpp"
-#include "sidecar/router.hpp"
 #include "sidecar/services.hpp"
 
 namespace herald::sidecar {

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "sidecar/router.hpp"
+#include "sidecar/connection.hpp"
 #include "sidecar/services.hpp"
 
 namespace herald::sidecar {

@@ -11,7 +11,7 @@
 #include "lib/auth/access_policy.hpp"
 #include "lib/config/config.hpp"
 #include "lib/model/error.hpp"
-#include "sidecar/router.hpp"
+#include "sidecar/connection.hpp"
 
 namespace herald::sidecar {
 

@@ -8,9 +8,12 @@ set(allowed_history "lib/model;lib/history")
 set(allowed_channels "lib/model;lib/protocol;lib/channels")
 set(allowed_broker "lib/model;lib/util;lib/history;lib/protocol;lib/broker")
 set(allowed_node "lib/model;lib/util;lib/protocol;lib/channels;lib/broker;lib/node")
+set(allowed_stream "lib/model;lib/util;lib/protocol;lib/channels;lib/broker;lib/node;lib/stream")
 set(allowed_client "lib/model;lib/protocol;lib/client")
 set(allowed_auth "lib/model;lib/util;lib/auth")
-set(no_asio model util config protocol history channels node auth)
+# http: what a request says (target, credentials, route) and whether a stream may open.
+set(allowed_http "lib/model;lib/util;lib/config;lib/protocol;lib/history;lib/channels;lib/broker;lib/node;lib/auth;lib/http")
+set(no_asio model util config protocol history channels node stream auth http)
 
 set(failures "")
 file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/lib/*.hpp ${SRC}/lib/*.cpp ${SRC}/sidecar/*.hpp ${SRC}/sidecar/*.cpp

@@ -1,7 +1,7 @@
 // The route table for both listeners.
-#include "sidecar/router.hpp"
+#include "lib/http/router.hpp"
 
-namespace herald::sidecar {
+namespace herald::http {
 
 namespace {
 struct entry {
@@ -9,17 +9,18 @@ struct entry {
     std::string_view method;
     route_id id;
     bool internal_only;
+    bool needs_api_key;
 };
 constexpr entry table[] = {
-    {"/v1/sse", "GET", route_id::sse, false},
-    {"/v1/ws", "GET", route_id::ws, false},
-    {"/healthz", "GET", route_id::healthz, false},
-    {"/readyz", "GET", route_id::readyz, false},
-    {"/metrics", "GET", route_id::metrics, true},
-    {"/v1/publish", "POST", route_id::publish, true},
-    {"/v1/channels", "GET", route_id::channels_list, true},
-    {"/v1/connections", "GET", route_id::connections, true},
-    {"/v1/stats", "GET", route_id::stats, true},
+    {"/v1/sse", "GET", route_id::sse, false, true},
+    {"/v1/ws", "GET", route_id::ws, false, true},
+    {"/healthz", "GET", route_id::healthz, false, false},
+    {"/readyz", "GET", route_id::readyz, false, false},
+    {"/metrics", "GET", route_id::metrics, true, false},
+    {"/v1/publish", "POST", route_id::publish, true, true},
+    {"/v1/channels", "GET", route_id::channels_list, true, true},
+    {"/v1/connections", "GET", route_id::connections, true, true},
+    {"/v1/stats", "GET", route_id::stats, true, true},
 };
 
 // Paths with one parameter between a prefix and a suffix: /v1/channels/{channel}/events. The first
@@ -29,12 +30,13 @@ struct param_entry {
     std::string_view prefix, suffix, method;
     route_id id;
     bool internal_only;
+    bool needs_api_key;
 };
 constexpr param_entry param_table[] = {
-    {"/v1/channels/", "/events", "GET", route_id::channel_events_get, true},
-    {"/v1/channels/", "/events", "POST", route_id::channel_events_post, true},
-    {"/v1/users/", "/disconnect", "POST", route_id::user_disconnect, true},
-    {"/v1/channels/", "", "GET", route_id::channel_inspect, true},
+    {"/v1/channels/", "/events", "GET", route_id::channel_events_get, true, true},
+    {"/v1/channels/", "/events", "POST", route_id::channel_events_post, true, true},
+    {"/v1/users/", "/disconnect", "POST", route_id::user_disconnect, true, true},
+    {"/v1/channels/", "", "GET", route_id::channel_inspect, true, true},
 };
 
 bool fits(const param_entry& e, std::string_view path) {
@@ -54,6 +56,7 @@ route_match match_route(listener_kind listener, std::string_view method, std::st
         if (e.path != path || (e.internal_only && !internal)) continue;
         if (e.method == method || (method == "HEAD" && e.method == "GET")) {
             m.id = e.id;
+            m.needs_api_key = e.needs_api_key;
             return m;
         }
         m.allow = std::string(e.method);
@@ -67,6 +70,7 @@ route_match match_route(listener_kind listener, std::string_view method, std::st
         shape = &e;
         if (method == e.method || (method == "HEAD" && e.method == "GET")) {
             m.id = e.id;
+            m.needs_api_key = e.needs_api_key;
             m.param = std::string(path.substr(e.prefix.size(), path.size() - e.prefix.size() - e.suffix.size()));
             return m;
         }
@@ -80,4 +84,4 @@ route_match match_route(listener_kind listener, std::string_view method, std::st
     return m;
 }
 
-}  // namespace herald::sidecar
+}  // namespace herald::http

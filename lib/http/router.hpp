@@ -1,5 +1,5 @@
-// Routes: (listener, method, path) → which handler, or the 404/405 error to answer with.
-// Pure table lookup; no business logic.
+// Routes: (listener, method, path) → which handler and whether it needs the API key, or the
+// 404/405 error to answer with. Pure table lookup, no business logic, no I/O; any thread.
 #pragma once
 
 #include <string>
@@ -7,8 +7,9 @@
 
 #include "lib/model/error.hpp"
 
-namespace herald::sidecar {
+namespace herald::http {
 
+// The listener a request came in on: public (subscribers) or internal (publishers, tools).
 enum class listener_kind { public_listener, internal_listener };
 
 enum class route_id {
@@ -31,6 +32,9 @@ enum class route_id {
 
 struct route_match {
     route_id id = route_id::none;
+    // On the internal listener the caller must check the API key first (when keys are
+    // configured). False for probes (/healthz, /readyz), /metrics, CORS preflights and 404/405.
+    bool needs_api_key = false;
     std::string param;    // the {channel} of /v1/channels/{channel}/..., the {id} of /v1/users/{id}/...
     model::error error;   // when id == none
     std::string allow;    // for 405
@@ -38,4 +42,4 @@ struct route_match {
 
 route_match match_route(listener_kind listener, std::string_view method, std::string_view path);
 
-}  // namespace herald::sidecar
+}  // namespace herald::http
