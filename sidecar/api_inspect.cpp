@@ -23,14 +23,8 @@ namespace {
 api_reply error_reply(const model::error& e) { return {static_cast<unsigned>(e.status), protocol::error_json(e)}; }
 api_reply ok(const json& j) { return {200, j.dump(-1, ' ', false, json::error_handler_t::replace)}; }
 
-model::error invalid_parameter(const std::string& message, const std::string& hint) {
-    return {"invalid_parameter", 400, message, hint};
-}
-
-model::error channel_not_found(const std::string& channel) {
-    return {"channel_not_found", 404, "channel '" + channel + "' has no subscribers and nothing was published to it",
-            "check the name; GET /v1/channels (herald channels list) shows the channels this gateway holds"};
-}
+using model::errors::channel_not_found;
+using model::errors::invalid_parameter;
 
 std::optional<std::uint64_t> parse_number(const std::string& s) {
     std::uint64_t n = 0;

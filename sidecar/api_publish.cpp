@@ -173,8 +173,7 @@ void handle_channel_publish(services& svc, std::string channel, std::string_view
     bool is_json = type == "application/json" || (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
     bool is_text = type.empty() || type.rfind("text/", 0) == 0 || type == "application/x-www-form-urlencoded";
     if (!is_json && !is_text) {
-        reply(error_reply({"unsupported_media_type", 415, "content type '" + type + "' is not accepted here",
-                           "send text (text/plain) or JSON (application/json)"}));
+        reply(error_reply(model::errors::unsupported_media_type(type, true)));
         return;
     }
     auto req = protocol::raw_publish_request(std::move(channel), body, is_json, std::move(event_name),

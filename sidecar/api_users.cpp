@@ -14,8 +14,7 @@ namespace herald::sidecar {
 
 void handle_user_disconnect(services& svc, std::string user, api_callback reply) {
     if (auto e = model::validate_channel(std::string(auth::user_channel_prefix) + user); e || user.empty()) {
-        model::error err{"invalid_user", 400, "user id '" + user + "' cannot be a token's sub",
-                         "user ids are what tokens carry in 'sub': A-Z a-z 0-9 and _ . : @ / = -"};
+        auto err = model::errors::invalid_user(user);
         reply({static_cast<unsigned>(err.status), protocol::error_json(err)});
         return;
     }

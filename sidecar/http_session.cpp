@@ -75,10 +75,7 @@ void http_session::on_read(beast::error_code ec) {
     }
     if (ec == http::error::header_limit) {
         svc_.metrics.requests_too_large.fetch_add(1, std::memory_order_relaxed);
-        reply_error({"headers_too_large", 431,
-                     "request headers exceed " + std::to_string(svc_.cfg().limits.max_header_bytes) + " bytes",
-                     "send fewer or shorter headers"},
-                    11, false);
+        reply_error(model::errors::headers_too_large(svc_.cfg().limits.max_header_bytes), 11, false);
         return;
     }
     if (ec) {
@@ -256,7 +253,7 @@ std::optional<std::vector<std::string>> http_session::stream_channels(const requ
     auto channels = target.params("channel");
     auto fail = [&](const model::error& e) { reply_error(e, req.version(), false); };
     if (channels.empty() && required) {
-        fail({"missing_channel", 400, "no channel given", "add ?channel=NAME (repeat it for several channels)"});
+        fail(model::errors::missing_channel());
         return std::nullopt;
     }
     for (const auto& c : channels)
@@ -339,7 +336,7 @@ void http_session::start_sse(request& req) {
     p.allow_origin = origin_;
     auto envelope = target->param("envelope");
     if (envelope && *envelope != "json" && *envelope != "none") {
-        fail({"invalid_envelope", 400, "envelope '" + *envelope + "' is not known", "use envelope=json or leave it out"});
+        fail(model::errors::invalid_envelope(*envelope));
         return;
     }
     p.envelope = envelope && *envelope == "json";

@@ -8,42 +8,17 @@
 
 namespace herald::auth {
 
-namespace auth_errors {
-model::error token_required(std::string_view channel) {
-    return {"token_required", 401, "channel '" + std::string(channel) + "' needs a token",
-            "pass a JWT as ?token=, an Authorization: Bearer header, or the configured cookie"};
-}
-model::error forbidden_channel(std::string_view channel) {
-    return {"forbidden", 403, "the token does not grant channel '" + std::string(channel) + "'",
-            std::string(channel).rfind(user_channel_prefix, 0) == 0
-                ? "a user: channel is readable only with a token whose sub is that user"
-                : "ask the app for a token whose 'channels' claim names it (or a pattern like 'prefix.*')"};
-}
-model::error auth_not_configured() {
-    return {"auth_not_configured", 401, "a token was given but this gateway has no key to verify it with",
-            "start herald serve with --jwt-secret or --jwt-public-key, or connect without a token"};
-}
-model::error api_key_required() {
-    return {"api_key_required", 401, "this endpoint needs an API key",
-            "send Authorization: Bearer <key> (herald: --api-key or HERALD_API_KEY)"};
-}
-model::error invalid_api_key() {
-    return {"invalid_api_key", 401, "the API key is not one this gateway accepts",
-            "check --api-key / HERALD_API_KEY against the keys herald serve was started with"};
-}
-}  // namespace auth_errors
-
 access_policy::access_policy(policy_config cfg, const util::clock& clock) : cfg_(std::move(cfg)), clock_(clock) {}
 
 model::result<identity> access_policy::authenticate(const std::optional<std::string>& token) const {
     identity who;
     if (!token) return who;
-    if (open()) return auth_errors::auth_not_configured();
+    if (open()) return model::errors::auth_not_configured();
     auto c = verify_jwt(*token, cfg_.keys, clock_.now_ms(), cfg_.verify);
     if (!c) return c.err();
     if (c->sub) {
         if (auto e = model::validate_channel(std::string(user_channel_prefix) + *c->sub))
-            return token_errors::invalid("claim 'sub' cannot name a personal channel: " + e->message);
+            return model::errors::invalid_token("claim 'sub' cannot name a personal channel: " + e->message);
     }
     who.authenticated = true;
     who.sub = std::move(c->sub);
@@ -56,23 +31,23 @@ std::optional<model::error> access_policy::subscribe_refusal(const identity& who
     if (open() || who.trusted) return std::nullopt;
     if (channel.substr(0, user_channel_prefix.size()) == user_channel_prefix) {
         if (who.sub && channel.substr(user_channel_prefix.size()) == *who.sub) return std::nullopt;
-        return who.authenticated ? auth_errors::forbidden_channel(channel) : auth_errors::token_required(channel);
+        return who.authenticated ? model::errors::forbidden_channel(channel) : model::errors::token_required(channel);
     }
     for (const auto& p : cfg_.public_patterns)
         if (pattern_matches(p, channel)) return std::nullopt;
-    if (!who.authenticated) return auth_errors::token_required(channel);
+    if (!who.authenticated) return model::errors::token_required(channel);
     for (const auto& p : who.channels)
         if (pattern_matches(p, channel)) return std::nullopt;
-    return auth_errors::forbidden_channel(channel);
+    return model::errors::forbidden_channel(channel);
 }
 
 std::optional<model::error> access_policy::check_api_key(const std::optional<std::string>& bearer) const {
     if (cfg_.api_keys.empty()) return std::nullopt;
-    if (!bearer) return auth_errors::api_key_required();
+    if (!bearer) return model::errors::api_key_required();
     bool ok = false;
     for (const auto& k : cfg_.api_keys)  // every key is compared, so timing tells nothing
         ok |= k.size() == bearer->size() && CRYPTO_memcmp(k.data(), bearer->data(), k.size()) == 0;
-    if (!ok) return auth_errors::invalid_api_key();
+    if (!ok) return model::errors::invalid_api_key();
     return std::nullopt;
 }
 

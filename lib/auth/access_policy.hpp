@@ -63,12 +63,4 @@ private:
     const util::clock& clock_;
 };
 
-namespace auth_errors {
-model::error token_required(std::string_view channel);
-model::error forbidden_channel(std::string_view channel);
-model::error auth_not_configured();
-model::error api_key_required();
-model::error invalid_api_key();
-}  // namespace auth_errors
-
 }  // namespace herald::auth

@@ -41,10 +41,4 @@ model::result<claims> verify_jwt(std::string_view token, const key_set& keys, st
 model::result<std::string> sign_jwt(const alg_info& alg, const verify_key& key, const nlohmann::json& payload,
                                     const std::string& kid);
 
-namespace token_errors {
-model::error invalid(const std::string& why);
-model::error expired(std::int64_t exp_ms, std::int64_t now_ms);
-model::error not_yet_valid(std::int64_t nbf_ms, std::int64_t now_ms);
-}  // namespace token_errors
-
 }  // namespace herald::auth

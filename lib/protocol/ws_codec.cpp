@@ -9,35 +9,31 @@
 namespace herald::protocol {
 
 using nlohmann::json;
-
-namespace {
-model::error command_error(std::string code, std::string message, std::string hint) {
-    return {std::move(code), 400, std::move(message), std::move(hint)};
-}
-}  // namespace
+namespace errors = model::errors;
 
 std::optional<ws_command_error> parse_ws_command(std::string_view text, ws_command& out) {
     if (json_nesting_exceeds(text))
-        return ws_command_error{"", command_error("invalid_json", "message nests deeper than " +
-                                                                      std::to_string(max_json_depth) + " levels",
-                                                  "send one flat JSON command object per text frame")};
+        return ws_command_error{"", errors::invalid_command_json("message nests deeper than " +
+                                                                 std::to_string(max_json_depth) + " levels",
+                                                                 "send one flat JSON command object per text frame")};
     json j = json::parse(text, nullptr, false);
     if (j.is_discarded())
-        return ws_command_error{"", command_error("invalid_json", "message is not valid JSON",
-                                                  "send one JSON object per text frame, e.g. {\"op\":\"ping\"}")};
+        return ws_command_error{"", errors::invalid_command_json(
+                                        "message is not valid JSON",
+                                        "send one JSON object per text frame, e.g. {\"op\":\"ping\"}")};
     if (!j.is_object())
-        return ws_command_error{"", command_error("invalid_command", "message is not a JSON object",
-                                                  "send {\"op\":\"subscribe\",\"channel\":\"news\"}")};
+        return ws_command_error{"", errors::invalid_command("message is not a JSON object",
+                                                            "send {\"op\":\"subscribe\",\"channel\":\"news\"}")};
     if (auto id = j.find("id"); id != j.end()) {
         if (!id->is_number_integer() && !id->is_number_unsigned() && !id->is_string())
-            return ws_command_error{"", command_error("invalid_command", "'id' must be a number or a string",
-                                                      "use an increasing integer per command")};
+            return ws_command_error{"", errors::invalid_command("'id' must be a number or a string",
+                                                                "use an increasing integer per command")};
         out.id = id->dump();
     }
     auto op = j.find("op");
     if (op == j.end() || !op->is_string())
-        return ws_command_error{out.id, command_error("invalid_command", "missing 'op'",
-                                                     "op is one of subscribe, unsubscribe, ping, refresh")};
+        return ws_command_error{out.id, errors::invalid_command("missing 'op'",
+                                                                "op is one of subscribe, unsubscribe, ping, refresh")};
     const auto name = op->get<std::string>();
     if (name == "ping") {
         out.op = ws_op::ping;
@@ -47,33 +43,32 @@ std::optional<ws_command_error> parse_ws_command(std::string_view text, ws_comma
         out.op = ws_op::refresh;
         auto t = j.find("token");
         if (t == j.end() || !t->is_string())
-            return ws_command_error{out.id, command_error("invalid_command", "refresh needs a 'token' string",
-                                                          "send {\"op\":\"refresh\",\"token\":\"...\"}")};
+            return ws_command_error{out.id, errors::invalid_command("refresh needs a 'token' string",
+                                                                    "send {\"op\":\"refresh\",\"token\":\"...\"}")};
         out.token = t->get<std::string>();
         return std::nullopt;
     }
     if (name != "subscribe" && name != "unsubscribe")
-        return ws_command_error{out.id, command_error("unknown_op", "unknown op '" + name + "'",
-                                                      "op is one of subscribe, unsubscribe, ping, refresh")};
+        return ws_command_error{out.id, errors::unknown_op(name)};
     out.op = name == "subscribe" ? ws_op::subscribe : ws_op::unsubscribe;
     auto ch = j.find("channel");
     if (ch == j.end() || !ch->is_string())
-        return ws_command_error{out.id, command_error("invalid_command", name + " needs a 'channel' string",
-                                                     "send {\"op\":\"" + name + "\",\"channel\":\"news\"}")};
+        return ws_command_error{out.id, errors::invalid_command(name + " needs a 'channel' string",
+                                                                "send {\"op\":\"" + name + "\",\"channel\":\"news\"}")};
     out.channel = ch->get<std::string>();
     if (auto e = model::validate_channel(out.channel)) return ws_command_error{out.id, *e};
     if (out.op == ws_op::subscribe) {
         if (auto s = j.find("since"); s != j.end() && !s->is_null()) {
             if (!s->is_object() || !s->contains("offset") || !(*s)["offset"].is_number_unsigned())
-                return ws_command_error{out.id,
-                                        command_error("invalid_since", "'since' must be {\"epoch\":..,\"offset\":N}",
-                                                      "pass the epoch and offset of the last event you processed")};
+                return ws_command_error{
+                    out.id, errors::invalid_since("'since' must be {\"epoch\":..,\"offset\":N}",
+                                                  "pass the epoch and offset of the last event you processed")};
             ws_since since;
             since.offset = (*s)["offset"].get<std::uint64_t>();
             if (auto e = s->find("epoch"); e != s->end() && !e->is_null()) {
                 if (!e->is_string())
-                    return ws_command_error{out.id, command_error("invalid_since", "'since.epoch' must be a string",
-                                                                  "pass the epoch from the last event")};
+                    return ws_command_error{out.id, errors::invalid_since("'since.epoch' must be a string",
+                                                                          "pass the epoch from the last event")};
                 since.epoch = e->get<std::string>();
             }
             out.since = since;

@@ -33,7 +33,8 @@ struct ws_command_error {
     model::error error;
 };
 
-// Parses one text message. Errors: invalid_json, invalid_command, unknown_op, invalid_channel.
+// Parses one text message. Errors: invalid_json, invalid_command, unknown_op, invalid_channel,
+// invalid_since.
 std::optional<ws_command_error> parse_ws_command(std::string_view text, ws_command& out);
 
 // {"op":"event","channel","offset","epoch","event"?,"data","published_at"}

@@ -34,8 +34,8 @@ bool has_token(std::string_view value, std::string_view token) {
     return false;
 }
 
-model::error refusal(std::string message, std::string hint) {
-    return {"websocket_upgrade_required", 400, std::move(message), std::move(hint)};
+model::error refusal(const std::string& message, const std::string& hint) {
+    return model::errors::websocket_upgrade_required(message, hint);
 }
 
 }  // namespace
@@ -50,9 +50,7 @@ std::optional<model::error> check_ws_upgrade(const ws_upgrade_headers& h) {
     if (!has_token(h.connection, "upgrade"))
         return refusal("the Connection header must include 'Upgrade', got '" + std::string(h.connection) + "'", hint);
     if (h.ws_version != "13")
-        return model::error{"unsupported_websocket_version", 426,
-                            "Sec-WebSocket-Version '" + std::string(h.ws_version) + "' is not supported",
-                            "use WebSocket protocol version 13 (RFC 6455)"};
+        return model::errors::unsupported_websocket_version(std::string(h.ws_version));
     // The key is 16 random bytes in base64: 24 characters ending in "==".
     auto b64 = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'; };
     bool well_formed = h.key.size() == 24 && h.key.substr(22) == "==";

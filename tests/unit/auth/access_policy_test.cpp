@@ -345,26 +345,5 @@ TEST_F(AccessPolicy, ApiKeysAndTokenKeysAreIndependent) {
     EXPECT_EQ(as_token.err().code, "invalid_token");
 }
 
-TEST(AccessPolicyErrors, NamedErrorsCarryCodeStatusAndHint) {
-    struct expected {
-        model::error e;
-        std::string code;
-        int status;
-    };
-    for (const auto& x : {expected{auth_errors::token_required("news"), "token_required", 401},
-                          expected{auth_errors::forbidden_channel("news"), "forbidden", 403},
-                          expected{auth_errors::auth_not_configured(), "auth_not_configured", 401},
-                          expected{auth_errors::api_key_required(), "api_key_required", 401},
-                          expected{auth_errors::invalid_api_key(), "invalid_api_key", 401}}) {
-        EXPECT_EQ(x.e.code, x.code);
-        EXPECT_EQ(x.e.status, x.status);
-        EXPECT_FALSE(x.e.message.empty());
-        EXPECT_FALSE(x.e.hint.empty());
-    }
-    EXPECT_TRUE(contains(auth_errors::token_required("news").message, "'news'"));
-    EXPECT_TRUE(contains(auth_errors::forbidden_channel("user:bob").hint, "user:"));
-    EXPECT_TRUE(contains(auth_errors::forbidden_channel("news").hint, "'channels'"));
-}
-
 }  // namespace
 }  // namespace herald::auth

@@ -834,25 +834,5 @@ TEST_F(JwtKeyRotationFiles, ATokenSignedByARemovedKeyIsRefused) {
 
 // ---- the error catalog --------------------------------------------------------------------------
 
-TEST(JwtErrors, NamedErrorsCarryCodeStatusAndHint) {
-    const auto inv = token_errors::invalid("because");
-    EXPECT_EQ(inv.code, "invalid_token");
-    EXPECT_EQ(inv.status, 401);
-    EXPECT_EQ(inv.message, "token refused: because");
-    EXPECT_FALSE(inv.hint.empty());
-
-    const auto exp = token_errors::expired(1'700'000'000'000, 1'700'000'042'500);
-    EXPECT_EQ(exp.code, "token_expired");
-    EXPECT_EQ(exp.status, 401);
-    EXPECT_EQ(exp.message, "token expired 42 s ago (exp 1700000000)");
-    EXPECT_FALSE(exp.hint.empty());
-
-    const auto nyv = token_errors::not_yet_valid(1'700'000'010'000, 1'700'000'000'500);
-    EXPECT_EQ(nyv.code, "token_not_yet_valid");
-    EXPECT_EQ(nyv.status, 401);
-    EXPECT_EQ(nyv.message, "token is not valid for another 10 s (nbf 1700000010)");  // 9.5 s rounds up
-    EXPECT_FALSE(nyv.hint.empty());
-}
-
 }  // namespace
 }  // namespace herald::auth
