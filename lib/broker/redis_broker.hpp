@@ -35,7 +35,10 @@
 // - Events published while this node's subscription was down are handed to on_event from history,
 //   in order, when the channel's next event arrives (gap fill); what history no longer holds stays
 //   missing, and a new epoch is passed on as it comes. The node remembers (epoch, last offset) of
-//   every channel it has handed on, and forgets channels with no event for keep_ms().
+//   every channel it has handed on, and forgets channels with no event for keep_ms(). Bounded (the
+//   rules and outcomes in gap_fill.hpp): at most 10,000 events held per channel while its fill is in
+//   flight (more are dropped, and filled by the channel's next gap), at most 2 × max_channels
+//   channels followed (past that a channel's events go on unsequenced until idle ones are forgotten).
 // - stats(): channels is refreshed every few seconds from Redis (which prunes expired channels
 //   from its index then); history_events is not tracked (0).
 #pragma once

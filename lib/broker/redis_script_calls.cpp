@@ -1,0 +1,249 @@
+// The Redis broker's script calls: arguments in, EVALSHA (EVAL on NOSCRIPT), replies decoded.
+// Threading: the broker's io_context thread only.
+#include "lib/broker/redis_script_calls.hpp"
+
+#include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "lib/broker/redis_reply.hpp"
+#include "lib/broker/redis_scripts.hpp"
+
+namespace herald::broker {
+
+namespace {
+
+std::string json_string(const std::string& s) {
+    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+channel_info describe(const std::string& name, redisReply** el) {
+    channel_info i;
+    i.channel = name;
+    i.epoch = reply_text(el[0]);
+    i.last_offset = static_cast<std::uint64_t>(reply_integer(el[1]));
+    i.first_available = static_cast<std::uint64_t>(reply_integer(el[2]));
+    i.history_size = static_cast<std::size_t>(reply_integer(el[3]));
+    i.publishes = static_cast<std::uint64_t>(reply_integer(el[4]));
+    i.last_published_at = reply_integer(el[5]);
+    return i;
+}
+
+}  // namespace
+
+redis_script_calls::script redis_script_calls::make_script(const char* body) {
+    script s;
+    s.text = std::string(redis_scripts::prelude) + body;
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(s.text.data()), s.text.size(), digest);
+    static constexpr char hex[] = "0123456789abcdef";
+    for (unsigned char c : digest) {
+        s.sha.push_back(hex[c >> 4]);
+        s.sha.push_back(hex[c & 15]);
+    }
+    return s;
+}
+
+redis_script_calls::redis_script_calls(redis_connection& cmd, const redis_url& url, const redis_broker_options& opts,
+                                       const util::clock& clock, redis_script_hooks hooks)
+    : cmd_(cmd),
+      url_(url),
+      opts_(opts),
+      clock_(clock),
+      hooks_(std::move(hooks)),
+      gen_(std::random_device{}()),
+      publish_(make_script(redis_scripts::publish)),
+      read_(make_script(redis_scripts::read)),
+      info_(make_script(redis_scripts::info)),
+      list_(make_script(redis_scripts::list)),
+      sweep_(make_script(redis_scripts::sweep)),
+      touch_(make_script(redis_scripts::touch)) {}
+
+std::int64_t redis_script_calls::keep_ms() const {
+    return opts_.history_ttl_ms > 0 ? std::max(opts_.history_ttl_ms, opts_.idempotency_window_ms) : 0;
+}
+
+void redis_script_calls::load() {
+    for (const auto* s : {&publish_, &read_, &info_, &list_, &sweep_, &touch_})
+        cmd_.command({"SCRIPT", "LOAD", s->text}, [](redisReply*) {});
+}
+
+std::string redis_script_calls::key(const char* kind, const std::string& channel) const {
+    return opts_.key_prefix + kind + channel;
+}
+
+std::string redis_script_calls::fresh_epoch() {
+    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::uniform_int_distribution<int> pick(0, 35);
+    std::string out;
+    for (int i = 0; i < 8; ++i) out.push_back(alphabet[pick(gen_)]);
+    return out;
+}
+
+model::error redis_script_calls::unavailable(const std::string& what) const {
+    if (cmd_.timed_out())
+        return model::errors::broker_timeout("cannot " + what + ": Redis at " + url_.display() +
+                                             " did not answer within " +
+                                             std::to_string(opts_.command_timeout.count()) + " ms");
+    auto why = hooks_.last_error();
+    return model::errors::unavailable(
+        "cannot " + what + ": Redis at " + url_.display() + " is unavailable" + (why.empty() ? "" : " (" + why + ")"),
+        "herald reconnects by itself; retry shortly (a publish with an idempotency key is safe to retry)");
+}
+
+model::error redis_script_calls::refused(const std::string& what, const redisReply* r) const {
+    return model::errors::unavailable("cannot " + what + ": Redis at " + url_.display() + " answered: " + reply_text(r),
+                                      "check the Redis server (memory limit, replica read-only mode, ACLs)");
+}
+
+void redis_script_calls::eval(const script& s, const std::vector<std::string>& keys,
+                              const std::vector<std::string>& args, std::function<void(redisReply*)> handler) {
+    std::vector<std::string> cmdline{"EVALSHA", s.sha, std::to_string(keys.size())};
+    cmdline.insert(cmdline.end(), keys.begin(), keys.end());
+    cmdline.insert(cmdline.end(), args.begin(), args.end());
+    auto shared = std::make_shared<std::function<void(redisReply*)>>(std::move(handler));
+    auto sent = cmd_.command(cmdline, [this, &s, cmdline, shared](redisReply* r) mutable {
+        if (!r) hooks_.lost();  // down already (on_down comes later): healthy() says so before the answer
+        if (r && r->type == REDIS_REPLY_ERROR && reply_text(r).starts_with("NOSCRIPT")) {
+            cmdline[0] = "EVAL";
+            cmdline[1] = s.text;
+            if (!cmd_.command(cmdline, [this, shared](redisReply* r2) {
+                    if (!r2) hooks_.lost();
+                    (*shared)(r2);
+                }))
+                (*shared)(nullptr);
+            return;
+        }
+        (*shared)(r);
+    });
+    if (!sent) (*shared)(nullptr);
+}
+
+void redis_script_calls::publish(model::publish_request req, broker::publish_callback done) {
+    if (!cmd_.ready()) return done(unavailable("publish to '" + req.channel + "'"));
+    const auto now = clock_.now_ms();
+    const auto& P = opts_.key_prefix;
+    std::vector<std::string> keys{key("m:", req.channel), key("h:", req.channel), P + "channels", P + "epoch",
+                                  P + "seen"};
+    if (!req.idempotency_key.empty())
+        keys.push_back(P + "i:" + std::to_string(req.channel.size()) + ":" + req.channel + ":" + req.idempotency_key);
+    std::string body = "\"channel\":" + json_string(req.channel) + ",\"name\":" + json_string(req.name) +
+                       ",\"kind\":\"" + (req.kind == model::data_kind::text ? "text" : "json") +
+                       "\",\"data\":" + json_string(req.data) + "}";
+    const auto cost = req.data.size() + 64;  // history::history_ring::cost, the same rule
+    std::vector<std::string> args{req.channel,
+                                  fresh_epoch(),
+                                  std::to_string(now),
+                                  std::to_string(opts_.history_size),
+                                  std::to_string(opts_.history_ttl_ms),
+                                  std::to_string(opts_.idempotency_window_ms),
+                                  std::move(body),
+                                  key("ev:", req.channel),
+                                  std::to_string(opts_.history_max_bytes),
+                                  std::to_string(cost),
+                                  std::to_string(keep_ms()),
+                                  std::to_string(opts_.max_channels),
+                                  P};
+    eval(publish_, keys, args, [this, channel = req.channel, done = std::move(done)](redisReply* r) {
+        const auto what = "publish to '" + channel + "'";
+        if (!r) return done(unavailable(what));
+        if (reply_is_array(r, 2) && reply_integer(r->element[0]) == -1)
+            return done(model::errors::unavailable(
+                "channel limit of " + std::to_string(opts_.max_channels) + " reached: cannot create channel '" +
+                    channel + "' (Redis at " + url_.display() + " holds " +
+                    std::to_string(reply_integer(r->element[1])) + ")",
+                "raise history.max_channels (--max-broker-channels) on every node or publish to fewer distinct "
+                "channels; a channel with no publish for max(history.ttl, history.idempotency_window) is "
+                "forgotten"));
+        if (!reply_is_array(r, 3) || r->element[2]->type != REDIS_REPLY_STRING) return done(refused(what, r));
+        model::publish_result res;
+        res.channel = channel;
+        res.duplicate = reply_integer(r->element[0]) != 0;
+        res.offset = static_cast<std::uint64_t>(reply_integer(r->element[1]));
+        res.epoch = reply_text(r->element[2]);
+        done(std::move(res));
+    });
+}
+
+void redis_script_calls::read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
+                              broker::read_callback done) {
+    if (!cmd_.ready()) return done(unavailable("read '" + channel + "'"));
+    const std::size_t capped = std::min<std::size_t>(limit, 1'000'000'000);
+    eval(read_, {key("m:", channel), key("h:", channel), opts_.key_prefix + "epoch"},
+         {fresh_epoch(), std::to_string(clock_.now_ms()), std::to_string(opts_.history_ttl_ms),
+          after ? std::to_string(*after) : "-1", std::to_string(capped), std::to_string(keep_ms())},
+         [this, channel, done = std::move(done)](redisReply* r) {
+             const auto what = "read '" + channel + "'";
+             if (!r) return done(unavailable(what));
+             if (!reply_is_array(r, 3)) return done(refused(what, r));
+             channel_history h;
+             h.channel = channel;
+             h.epoch = reply_text(r->element[0]);
+             h.last_offset = static_cast<std::uint64_t>(reply_integer(r->element[1]));
+             h.first_available = static_cast<std::uint64_t>(reply_integer(r->element[2]));
+             for (std::size_t i = 3; i < r->elements; ++i) {
+                 auto ev = decode_event(r->element[i]->str, r->element[i]->len);
+                 if (!ev)
+                     return done(model::errors::internal("history entry " + std::to_string(i - 2) + " of '" +
+                                                         channel + "' in Redis is not an event"));
+                 h.events.push_back(std::move(ev));
+             }
+             done(std::move(h));
+         });
+}
+
+void redis_script_calls::info(const std::string& channel, broker::info_callback done) {
+    if (!cmd_.ready()) return done(unavailable("inspect '" + channel + "'"));
+    eval(info_, {key("m:", channel), key("h:", channel)},
+         {std::to_string(clock_.now_ms()), std::to_string(opts_.history_ttl_ms)},
+         [this, channel, done = std::move(done)](redisReply* r) {
+             const auto what = "inspect '" + channel + "'";
+             if (!r) return done(unavailable(what));
+             if (r->type != REDIS_REPLY_ARRAY) return done(refused(what, r));
+             if (r->elements < 6) return done(std::optional<channel_info>());
+             done(std::optional<channel_info>(describe(channel, r->element)));
+         });
+}
+
+void redis_script_calls::list(const std::string& prefix, const std::string& after, std::size_t limit,
+                              broker::list_callback done) {
+    if (!cmd_.ready()) return done(unavailable("list channels"));
+    if (limit == 0) return done(std::vector<channel_info>{});
+    const std::string min = after >= prefix ? "(" + after : "[" + prefix;
+    eval(list_, {opts_.key_prefix + "channels"},
+         {prefix, min, std::to_string(std::min<std::size_t>(limit, 100'000)), std::to_string(clock_.now_ms()),
+          std::to_string(opts_.history_ttl_ms), opts_.key_prefix},
+         [this, done = std::move(done)](redisReply* r) {
+             if (!r) return done(unavailable("list channels"));
+             if (r->type != REDIS_REPLY_ARRAY) return done(refused("list channels", r));
+             std::vector<channel_info> out;
+             for (std::size_t i = 0; i + 7 <= r->elements; i += 7)
+                 out.push_back(describe(reply_text(r->element[i]), r->element + i + 1));
+             done(std::move(out));
+         });
+}
+
+void redis_script_calls::sweep(std::int64_t now_ms, std::function<void(std::size_t)> counted) {
+    if (!cmd_.ready()) return;
+    const auto keep = keep_ms();
+    eval(sweep_, {opts_.key_prefix + "seen", opts_.key_prefix + "channels"},
+         {std::to_string(keep > 0 ? now_ms - keep : -1), std::to_string(now_ms), opts_.key_prefix, "1000"},
+         [counted = std::move(counted)](redisReply* r) {
+             if (r && r->type == REDIS_REPLY_INTEGER) counted(static_cast<std::size_t>(r->integer));
+         });
+}
+
+void redis_script_calls::touch(std::int64_t now_ms, const std::vector<std::string>& channels) {
+    constexpr std::size_t batch = 500;
+    for (std::size_t i = 0; i < channels.size(); i += batch) {
+        std::vector<std::string> args{std::to_string(keep_ms()), std::to_string(now_ms), opts_.key_prefix};
+        args.insert(args.end(), channels.begin() + static_cast<std::ptrdiff_t>(i),
+                    channels.begin() + static_cast<std::ptrdiff_t>(std::min(channels.size(), i + batch)));
+        eval(touch_, {}, args, [](redisReply*) {});
+    }
+}
+
+}  // namespace herald::broker
