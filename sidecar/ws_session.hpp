@@ -1,25 +1,20 @@
-// One WebSocket connection after the handshake: client commands (subscribe with resume,
-// unsubscribe, ping) in, events and replies out. Framing is ours (lib/protocol/ws_frame) so
-// each event's frame is built once and the same bytes go to every subscriber, drained with one
-// gather write per flush. Idle connections hold no read buffer (reads use the shard's buffer;
-// only a partial frame is kept). Pings and the idle timeout come from the shard's sweep.
-// Lives on one shard; every member is touched only on that thread.
+// One WebSocket connection after the handshake: the stream machine (sidecar/stream_session)
+// with WebSocket frames, plus the client's commands (subscribe with resume, unsubscribe, ping,
+// refresh) and control frames. Framing is ours (lib/protocol/ws_frame) so each live event's
+// frame is built once and shared by every subscriber. Pings and the idle timeout are its
+// heartbeat. Lives on one shard; touched only on that thread.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lib/auth/access_policy.hpp"
-#include "lib/auth/expiry.hpp"
-#include "lib/channels/outbox.hpp"
-#include "lib/channels/subscriber.hpp"
 #include "lib/model/disconnect.hpp"
 #include "lib/node/resume.hpp"
 #include "lib/protocol/ws_frame.hpp"
-#include "sidecar/connection.hpp"
-#include "sidecar/services.hpp"
+#include "sidecar/stream_session.hpp"
 
 namespace herald::sidecar {
 
@@ -37,87 +32,38 @@ struct ws_params {
     connection_origin origin;          // peer, listener and start time, for GET /v1/connections
 };
 
-class ws_session final : public connection,
-                         public channels::subscriber,
-                         public std::enable_shared_from_this<ws_session> {
+class ws_session final : public stream_session {
 public:
     ws_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, ws_params params);
     ~ws_session() override;
 
     void start();  // shard thread, after the handshake
-
-    void deliver(const channels::encoded_event_ptr& ev) noexcept override;
-    void tick(std::int64_t now_ms) override;
-    void shutdown() override;
-    void flush() override;
-    bool end_for_user(std::string_view user, const model::disconnect& why) override;
-    bool is_stream() const override { return true; }
     channels::transport transport() const noexcept override { return channels::transport::websocket; }
-    std::optional<connection_description> describe() const override;
 
 private:
-    struct subscription {
-        std::string channel;
-        std::string epoch;
-        std::uint64_t offset = 0;
-        std::uint64_t generation = 0;
-        bool automatic = false;  // the user: channel subscribed for the token; a subscribe replaces it
-        bool replaying = true;   // live events are held until the replay is all queued
-        bool planned = false;   // history read: `replay` is being queued as the outbox drains
-        std::uint64_t resume_offset = 0;
-        std::vector<model::event_ptr> replay;
-        std::size_t replay_pos = 0;
-        std::vector<channels::encoded_event_ptr> held;
-        std::size_t held_bytes = 0;
-    };
-    struct group;
+    void announce(const open_request& g, const stream::channel_state& c, std::string_view reset_reason) override;
+    void read_failed(const open_request& g) override;
+    channels::frame replay_frame(const stream::channel_state& c, const model::event& ev) override;
+    bool push_live(const stream::channel_state& c, const channels::encoded_event& ev) override;
+    channels::frame reset_frame(const stream::channel_state& c, std::string_view reason) override;
+    channels::frame goodbye_frame(const model::disconnect& d, std::string_view detail) override;
+    channels::frame expiring_frame(std::int64_t exp_ms, std::int64_t expires_in_ms) override;
+    void heartbeat(std::int64_t now_ms) override;
+    void on_input(std::string_view bytes) override;
 
-    void subscribe(std::vector<std::string> channels, node::since_spec since, std::string id);
+    void subscribe(std::vector<std::string> channels, node::since_spec since, std::string id, bool automatic);
     void subscribe_personal();  // user:<sub>, live, marked automatic
-    void on_group_read(const std::shared_ptr<group>& g, std::size_t index, model::result<broker::channel_history> h);
-    void finish_group(const std::shared_ptr<group>& g);
-    void pump_replay();  // queues replay frames while they fit in the outbox; the rest after a write
     void unsubscribe(const std::string& channel, const std::string& id);
-    bool drop(const std::string& channel);  // leaves the channel without a reply
-    void deliver_live(subscription& s, const channels::encoded_event& ev);
-    subscription* find(const std::string& channel);
-
-    void wait_readable();
-    void on_readable(boost::system::error_code ec);
-    void consume(std::string_view bytes);  // parses client bytes and acts on whole messages
     void on_message(protocol::ws_message& m);
+    void on_close_frame(const std::string& payload);
     void on_text(const std::string& text);
     void refresh(const std::string& token, const std::string& id);
-
     void send_text(std::string json);
-    bool push(channels::frame f);
-    void request_flush();
-    void close_with(const model::disconnect& d, std::string_view detail = {});
-    void finish(std::string_view why);
 
-    services& svc_;
-    shard& home_;
-    asio::ip::tcp::socket socket_;
-    std::uint64_t id_;
-    ws_params params_;
+    std::unique_ptr<ws_params> params_;  // until start()
     protocol::ws_parser parser_;
-    channels::outbox outbox_;
-    std::vector<channels::frame> batch_;
-    std::vector<asio::const_buffer> buffers_;
-    std::vector<subscription> subs_;
     auth::identity who_;
-    connection_origin origin_;
-    auth::expiry_watch expiry_;
-    std::uint64_t next_generation_ = 1;
-    std::size_t groups_reading_ = 0;       // subscribe groups waiting for their history reads
-    std::int64_t reads_started_ms_ = 0;    // when the first of them was sent (the deadline counts from it)
-    std::int64_t last_read_ms_ = 0;
     std::int64_t last_ping_ms_ = 0;
-    std::int64_t close_deadline_ms_ = 0;
-    bool replay_pending_ = false;  // some subscription's replay is not all queued yet
-    bool flush_requested_ = false;
-    bool closing_ = false;
-    bool closed_ = false;
 };
 
 }  // namespace herald::sidecar

@@ -10,14 +10,6 @@
 
 namespace herald::channels {
 
-// Live events held while a stream replays history wait outside the outbox: bounded by count and
-// by what each really costs (its bytes plus the frame and bookkeeping around it, so zero-byte
-// events count too). Past either bound the stream is a slow consumer. One rule for SSE and WS.
-inline constexpr std::size_t max_held_events = 4096;
-inline std::size_t held_cost(const encoded_event& ev) {
-    return ev.event().data.size() + ev.event().name.size() + ev.event().channel.size() + 96;
-}
-
 class outbox {
 public:
     explicit outbox(std::size_t max_bytes) : max_bytes_(max_bytes) {}

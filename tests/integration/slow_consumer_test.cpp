@@ -29,9 +29,17 @@ TEST(SlowConsumer, StalledSseReaderIsCutAtItsOutboxCapAndOthersGetEverything) {
     EXPECT_TRUE(srv.wait_metric("herald_slow_consumer_disconnects_total", [](double v) { return v == 1; }));
     EXPECT_FALSE(healthy.closed());
 
-    // The stalled reader now reads what reached it, then sees the close.
+    // The stalled reader now reads what reached it, then learns why, with the position of the
+    // last event before the goodbye (everything queued before the overflow is still written).
     ASSERT_TRUE(stalled.wait_closed(10s));
-    const auto got = stalled.events().size();
+    ASSERT_FALSE(stalled.events().empty());
+    const auto& bye = stalled.events().back();
+    ASSERT_EQ(bye.event, "herald.disconnect") << stalled.events().size() << " events";
+    auto j = parse_json(bye.data);
+    EXPECT_EQ(j["name"], "slow_consumer");
+    EXPECT_EQ(j["code"], 4001);
+    EXPECT_EQ(j["cursor"], stalled.last_id());
+    const auto got = stalled.events().size() - 1;
     ASSERT_LT(got, static_cast<std::size_t>(total));
     ASSERT_FALSE(stalled.last_id().empty()) << got << " events; body starts " << stalled.body().substr(0, 200);
     // It resumes with its last id and gets exactly the rest.
