@@ -140,8 +140,7 @@ void ws_session::subscribe(std::vector<std::string> channels, node::since_spec s
     }
     for (const auto& c : channels)
         if (state().find(c)) {
-            send_text(protocol::ws_error_json(id, {"already_subscribed", 409, "already subscribed to '" + c + "'",
-                                                   "unsubscribe first, or keep the subscription you have"}));
+            send_text(protocol::ws_error_json(id, model::errors::already_subscribed(c)));
             return;
         }
     open(std::move(channels), std::move(since), std::move(id), automatic);
@@ -149,8 +148,7 @@ void ws_session::subscribe(std::vector<std::string> channels, node::since_spec s
 
 void ws_session::unsubscribe(const std::string& channel, const std::string& id) {
     if (!leave(channel)) {
-        send_text(protocol::ws_error_json(id, {"not_subscribed", 404, "not subscribed to '" + channel + "'",
-                                               "subscribe before unsubscribing"}));
+        send_text(protocol::ws_error_json(id, model::errors::not_subscribed(channel)));
         return;
     }
     send_text(protocol::ws_reply_json("unsubscribed", id, protocol::more_members(protocol::unsubscribed_members(channel, ""))));
@@ -240,8 +238,7 @@ void ws_session::on_text(const std::string& text) {
 
 void ws_session::refresh(const std::string& token, const std::string& id) {
     if (who_.trusted) {
-        send_text(protocol::ws_error_json(id, {"not_supported", 400, "this connection is authorized by an API key",
-                                               "refresh is for subscriber tokens on the public listener"}));
+        send_text(protocol::ws_error_json(id, model::errors::refresh_not_supported()));
         return;
     }
     auto who = svc_.access().authenticate(token);
@@ -252,9 +249,9 @@ void ws_session::refresh(const std::string& token, const std::string& id) {
         return;
     }
     if (who_.sub && who->sub != who_.sub) {
-        svc_.metrics.count_auth_refusal("forbidden");
-        send_text(protocol::ws_error_json(id, {"forbidden", 403, "the new token is for another user than this connection's",
-                                               "open a new connection for another user"}));
+        const auto e = model::errors::other_user_token();
+        svc_.metrics.count_auth_refusal(e.code);
+        send_text(protocol::ws_error_json(id, e));
         return;
     }
     const bool gained_user = !who_.sub && who->sub;
@@ -269,7 +266,8 @@ void ws_session::refresh(const std::string& token, const std::string& id) {
         leave(c);
         send_text(protocol::ws_reply_json("unsubscribed", "", protocol::more_members(protocol::unsubscribed_members(c, "forbidden"))));
     }
-    send_text(protocol::ws_reply_json("refreshed", id, who_.exp_ms ? ",\"exp\":" + std::to_string(*who_.exp_ms / 1000) : std::string()));
+    const auto members = protocol::refreshed_members(who_.exp_ms);
+    send_text(protocol::ws_reply_json("refreshed", id, members.empty() ? members : protocol::more_members(members)));
     if (gained_user && !state().find(who_.personal_channel())) subscribe_personal();
 }
 

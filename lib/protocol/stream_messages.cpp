@@ -32,6 +32,10 @@ std::string unsubscribed_members(std::string_view channel, std::string_view reas
     return out;
 }
 
+std::string refreshed_members(std::optional<std::int64_t> exp_ms) {
+    return exp_ms ? "\"exp\":" + std::to_string(*exp_ms / 1000) : std::string();
+}
+
 std::string json_object(std::string_view members) { return "{" + std::string(members) + "}"; }
 
 std::string more_members(std::string_view members) { return "," + std::string(members); }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,8 @@ std::string disconnect_members(const model::disconnect& d, std::string_view curs
 std::string subscribed_members(std::string_view channel, std::string_view epoch, std::uint64_t offset, bool recovered);
 // "channel" and, when not empty, "reason": op unsubscribed.
 std::string unsubscribed_members(std::string_view channel, std::string_view reason);
+// "exp" (seconds) when the new token has one, else nothing: op refreshed.
+std::string refreshed_members(std::optional<std::int64_t> exp_ms);
 // "{" + members + "}"
 std::string json_object(std::string_view members);
 // "," + members, for ws_reply_json's `extra`.

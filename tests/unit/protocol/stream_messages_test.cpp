@@ -41,6 +41,8 @@ TEST(StreamMessages, SubscribedAndUnsubscribed) {
     EXPECT_FALSE(read(unsubscribed_members("news", "")).contains("reason"));
     EXPECT_EQ(read(unsubscribed_members("news", "forbidden"))["reason"], "forbidden");
     EXPECT_EQ(more_members("\"a\":1"), ",\"a\":1");
+    EXPECT_EQ(read(refreshed_members(1'700'000'000'999))["exp"], 1'700'000'000);
+    EXPECT_EQ(refreshed_members(std::nullopt), "");
 }
 
 }  // namespace
