@@ -34,7 +34,7 @@ std::optional<std::uint64_t> parse_number(const std::string& s) {
 }
 
 // limit=N: 1 to inspect_max_limit, default inspect_default_limit.
-model::result<std::size_t> parse_limit(const request_target& t) {
+model::result<std::size_t> parse_limit(const herald::http::request_target& t) {
     auto v = t.param("limit");
     if (!v) return inspect_default_limit;
     auto n = parse_number(*v);
@@ -139,7 +139,7 @@ const char* listener_name(listener_kind k) { return k == listener_kind::internal
 
 }  // namespace
 
-void handle_channels_list(services& svc, const request_target& target, api_callback reply) {
+void handle_channels_list(services& svc, const herald::http::request_target& target, api_callback reply) {
     auto limit = parse_limit(target);
     if (!limit) {
         reply(error_reply(limit.err()));
@@ -259,7 +259,8 @@ void handle_channel_inspect(services& svc, std::string channel, api_callback rep
     });
 }
 
-void handle_channel_history(services& svc, std::string channel, const request_target& target, api_callback reply) {
+void handle_channel_history(services& svc, std::string channel, const herald::http::request_target& target,
+                            api_callback reply) {
     if (auto e = model::validate_channel(channel)) {
         reply(error_reply(*e));
         return;
@@ -312,7 +313,7 @@ void handle_channel_history(services& svc, std::string channel, const request_ta
     });
 }
 
-void handle_connections(services& svc, const request_target& target, api_callback reply) {
+void handle_connections(services& svc, const herald::http::request_target& target, api_callback reply) {
     auto limit = parse_limit(target);
     if (!limit) {
         reply(error_reply(limit.err()));

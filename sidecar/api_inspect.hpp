@@ -7,8 +7,8 @@
 
 #include <string>
 
+#include "lib/http/request_target.hpp"
 #include "sidecar/api_publish.hpp"
-#include "sidecar/request_target.hpp"
 #include "sidecar/services.hpp"
 
 namespace herald::sidecar {
@@ -16,10 +16,11 @@ namespace herald::sidecar {
 inline constexpr std::size_t inspect_default_limit = 100;
 inline constexpr std::size_t inspect_max_limit = 1000;
 
-void handle_channels_list(services& svc, const request_target& target, api_callback reply);
+void handle_channels_list(services& svc, const herald::http::request_target& target, api_callback reply);
 void handle_channel_inspect(services& svc, std::string channel, api_callback reply);
-void handle_channel_history(services& svc, std::string channel, const request_target& target, api_callback reply);
-void handle_connections(services& svc, const request_target& target, api_callback reply);
+void handle_channel_history(services& svc, std::string channel, const herald::http::request_target& target,
+                            api_callback reply);
+void handle_connections(services& svc, const herald::http::request_target& target, api_callback reply);
 void handle_stats(services& svc, api_callback reply);
 
 }  // namespace herald::sidecar

@@ -7,22 +7,20 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "lib/model/channel.hpp"
+#include "lib/auth/browser_rules.hpp"
+#include "lib/http/credentials.hpp"
+#include "lib/http/stream_admission.hpp"
 #include "lib/protocol/json_codec.hpp"
 #include "lib/protocol/ws_handshake.hpp"
-#include "lib/auth/browser_rules.hpp"
-#include "sidecar/api_inspect.hpp"
+#include "sidecar/api_dispatch.hpp"
 #include "sidecar/api_probes.hpp"
-#include "sidecar/api_publish.hpp"
-#include "sidecar/api_users.hpp"
-#include "sidecar/credentials.hpp"
 #include "sidecar/request_guard.hpp"
-#include "sidecar/request_target.hpp"
 #include "sidecar/sse_session.hpp"
 #include "sidecar/ws_session.hpp"
 
 namespace herald::sidecar {
 
+using herald::http::request_target;
 using herald::http::route_id;
 
 http_session::http_session(services& svc, shard& home, asio::ip::tcp::socket socket, listener_kind kind,
@@ -95,26 +93,14 @@ std::string join(const std::vector<std::string>& v) {
     for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
     return out;
 }
-
-// The Access-Control-Allow-Origin value for a public-listener request ("" for none): see
-// lib/auth/browser_rules.hpp. The internal listener never answers with CORS headers.
-std::string allow_origin_for(listener_kind kind, std::string_view origin, const config::config& cfg) {
-    if (kind != listener_kind::public_listener) return {};
-    switch (auth::cors_for(origin, cfg.auth.allowed_origins)) {
-        case auth::cors_grant::any:
-            return "*";
-        case auth::cors_grant::credentialed:
-            return std::string(origin);
-        case auth::cors_grant::none:
-            break;
-    }
-    return {};
-}
 }  // namespace
 
 void http_session::handle(request& req) {
     head_ = req.method() == http::verb::head;
-    origin_ = allow_origin_for(kind_, req[http::field::origin], svc_.cfg());
+    // CORS on the public listener only (lib/auth/browser_rules.hpp).
+    origin_ = kind_ == listener_kind::public_listener
+                  ? auth::allow_origin_value(req[http::field::origin], svc_.cfg().auth.allowed_origins)
+                  : std::string();
     if (auto e = guard_request(req, kind_, svc_.cfg(), svc_.access())) {
         if (e->status != 400) {
             refuse(*e, req);
@@ -123,7 +109,7 @@ void http_session::handle(request& req) {
         }
         return;
     }
-    auto target = parse_target(req.target());
+    auto target = herald::http::parse_target(req.target());
     if (!target) {
         reply_error(model::errors::bad_request("malformed percent-escape in '" + std::string(req.target()) + "'"),
                     req.version(), req.keep_alive());
@@ -131,7 +117,7 @@ void http_session::handle(request& req) {
     }
     auto route = herald::http::match_route(kind_, req.method_string(), target->path);
     if (kind_ == listener_kind::internal_listener && route.needs_api_key) {
-        if (auto e = svc_.access().check_api_key(bearer_token(req[http::field::authorization]))) {
+        if (auto e = svc_.access().check_api_key(herald::http::bearer_token(req[http::field::authorization]))) {
             refuse(*e, req);
             return;
         }
@@ -145,14 +131,11 @@ void http_session::handle(request& req) {
     };
     switch (route.id) {
         case route_id::none: {
-            response res;
+            response res{static_cast<http::status>(route.error.status), req.version()};
             if (!route.allow.empty()) res.set(http::field::allow, route.allow);
-            auto e = route.error;
-            res.version(req.version());
             res.keep_alive(req.keep_alive());
-            res.result(static_cast<http::status>(e.status));
             res.set(http::field::content_type, "application/json");
-            res.body() = protocol::error_json(e);
+            res.body() = protocol::error_json(route.error);
             reply(std::move(res));
             return;
         }
@@ -182,22 +165,19 @@ void http_session::handle(request& req) {
                 answer({200, "text/event-stream; charset=utf-8", {}});
                 return;
             }
-            start_sse(req);
+            start_sse(req, std::move(*target));
             return;
         case route_id::ws:
-            start_ws(req);
+            start_ws(req, std::move(*target));
             return;
-        case route_id::publish:
-        case route_id::channel_events_post:
-        case route_id::user_disconnect:
-        case route_id::channels_list:
-        case route_id::channel_inspect:
-        case route_id::channel_events_get:
-        case route_id::connections:
-        case route_id::stats:
-            break;
+        default:
+            call_api(req, std::move(route), std::move(*target));
+            return;
     }
-    // API calls: the reply may come from the broker's thread; bring it back to this shard.
+}
+
+void http_session::call_api(request& req, herald::http::route_match route, request_target target) {
+    // The reply may come from the broker's thread; bring it back to this shard.
     auto version = req.version();
     auto keep_alive = req.keep_alive();
     const auto call = ++call_;
@@ -215,84 +195,21 @@ void http_session::handle(request& req) {
             self->reply(std::move(res));
         });
     };
-    switch (route.id) {
-        case route_id::user_disconnect:
-            handle_user_disconnect(svc_, route.param, std::move(done));
-            return;
-        case route_id::channels_list:
-            handle_channels_list(svc_, *target, std::move(done));
-            return;
-        case route_id::channel_inspect:
-            handle_channel_inspect(svc_, route.param, std::move(done));
-            return;
-        case route_id::channel_events_get:
-            handle_channel_history(svc_, route.param, *target, std::move(done));
-            return;
-        case route_id::connections:
-            handle_connections(svc_, *target, std::move(done));
-            return;
-        case route_id::stats:
-            handle_stats(svc_, std::move(done));
-            return;
-        default:
-            break;
-    }
-    std::string ct(req[http::field::content_type]);
-    if (route.id == route_id::publish) {
-        handle_publish(svc_, ct, std::move(req.body()), std::move(done));
-        return;
-    }
-    std::string key(req["Idempotency-Key"]);
-    if (auto q = target->param("idempotency_key")) key = *q;
-    handle_channel_publish(svc_, route.param, ct, std::move(req.body()), target->param("event").value_or(""), key,
-                           std::move(done));
+    dispatch_api(svc_,
+                 {std::move(route), std::move(target), std::string(req[http::field::content_type]),
+                  std::string(req["Idempotency-Key"]), std::move(req.body())},
+                 std::move(done));
 }
 
-std::optional<std::vector<std::string>> http_session::stream_channels(const request_target& target, request& req,
-                                                                   bool required) {
-    auto channels = target.params("channel");
-    auto fail = [&](const model::error& e) { reply_error(e, req.version(), false); };
-    if (channels.empty() && required) {
-        fail(model::errors::missing_channel());
-        return std::nullopt;
-    }
-    for (const auto& c : channels)
-        if (auto e = model::validate_channel(c)) {
-            fail(*e);
-            return std::nullopt;
-        }
-    std::sort(channels.begin(), channels.end());
-    channels.erase(std::unique(channels.begin(), channels.end()), channels.end());
-    if (channels.size() > svc_.cfg().limits.max_channels_per_connection) {
-        fail(model::errors::too_many_channels(channels.size(), svc_.cfg().limits.max_channels_per_connection));
-        return std::nullopt;
-    }
-    return channels;
-}
-
-model::result<auth::identity> http_session::subscriber(const request& req, const request_target& target) const {
-    if (kind_ == listener_kind::internal_listener) {
-        auth::identity trusted;
-        trusted.trusted = true;  // handle() has checked the API key, if one is configured
-        return trusted;
-    }
-    token_sources src{target.param("token"), req[http::field::authorization], req[http::field::cookie],
-                      svc_.cfg().auth.token_cookie};
-    auto token = subscriber_token(src);
-    if (!token) return svc_.access().authenticate(std::nullopt);
-    // A cookie is sent by the browser on its own, whichever page asks: only listed origins may use
-    // it (a request without Origin is same-origin or not from a browser page).
-    const auto origin = req[http::field::origin];
-    if (token->from_cookie && !origin.empty() && !auth::origin_listed(origin, svc_.cfg().auth.allowed_origins))
-        return model::errors::origin_not_allowed(std::string(origin));
-    return svc_.access().authenticate(std::move(token->value));
-}
-
-std::optional<model::error> http_session::check_channels(const auth::identity& who,
-                                                         const std::vector<std::string>& channels) const {
-    for (const auto& c : channels)
-        if (auto e = svc_.access().subscribe_refusal(who, c)) return e;
-    return std::nullopt;
+herald::http::stream_request http_session::stream_request_of(const request& req, request_target target) const {
+    herald::http::stream_request r;
+    r.listener = kind_;
+    r.target = std::move(target);
+    r.authorization = req[http::field::authorization];
+    r.cookie = req[http::field::cookie];
+    r.origin = req[http::field::origin];
+    r.last_event_id = req["Last-Event-ID"];
+    return r;
 }
 
 void http_session::count_refusal(const model::error& e, std::string_view what) {
@@ -301,7 +218,7 @@ void http_session::count_refusal(const model::error& e, std::string_view what) {
 }
 
 void http_session::refuse(const model::error& e, const request& req) {
-    auto target = parse_target(req.target());
+    auto target = herald::http::parse_target(req.target());
     count_refusal(e, std::string(req.method_string()) + " " + std::string(target ? target->path : "?"));
     response res{static_cast<http::status>(e.status), req.version()};
     res.set(http::field::content_type, "application/json");
@@ -311,64 +228,37 @@ void http_session::refuse(const model::error& e, const request& req) {
     reply(std::move(res));
 }
 
-void http_session::start_sse(request& req) {
-    auto target = parse_target(req.target());
-    auto fail = [&](const model::error& e) { reply_error(e, req.version(), false); };
-    auto who = subscriber(req, *target);
-    if (!who) {
-        refuse(who.err(), req);
-        return;
-    }
-    const auto personal = who->personal_channel();
-    auto channels = stream_channels(*target, req, personal.empty());
-    if (!channels) return;
-    if (auto e = check_channels(*who, *channels)) {
-        refuse(*e, req);
-        return;
-    }
-    if (!personal.empty() && !std::binary_search(channels->begin(), channels->end(), personal)) {
-        channels->insert(std::lower_bound(channels->begin(), channels->end(), personal), personal);
-    }
-    sse_params p;
-    p.channels = std::move(*channels);
-    p.user = who->sub.value_or("");
-    p.exp_ms = who->exp_ms;
-    p.allow_origin = origin_;
-    auto envelope = target->param("envelope");
-    if (envelope && *envelope != "json" && *envelope != "none") {
-        fail(model::errors::invalid_envelope(*envelope));
-        return;
-    }
-    p.envelope = envelope && *envelope == "json";
-    if (auto since = target->param("since")) {
-        auto s = node::parse_since(*since);
-        if (!s) {
-            fail(model::errors::invalid_cursor(*since));
-            return;
-        }
-        p.since = std::move(*s);
-    }
-    if (auto last = req.find("Last-Event-ID"); last != req.end() && !last->value().empty()) {
-        // A browser resends this on its own when it reconnects, with the URL (and its since=)
-        // unchanged: the newer Last-Event-ID wins, and a bad one opens the stream with herald.reset.
-        auto s = node::parse_since(last->value());
-        if (s)
-            p.since = std::move(*s);
-        else
-            p.since.mode = node::since_mode::bad_cursor;
-    }
-    p.origin = connection_origin::capture(stream_.socket(), kind_);
+asio::ip::tcp::socket http_session::hand_off() {
     handed_off_ = true;
     closed_ = true;
     auto sock = stream_.release_socket();
     home_.remove(shared_from_this());
-    svc_.log.debug("conn={} sse subscribe user={} channels={}", id_, p.user.empty() ? "-" : p.user, join(p.channels));
-    auto session = std::make_shared<sse_session>(svc_, home_, std::move(sock), id_, std::move(p));
-    session->start();
+    return sock;
 }
 
-void http_session::start_ws(request& req) {
-    auto target = parse_target(req.target());
+void http_session::start_sse(request& req, request_target target) {
+    auto decision = herald::http::admit_sse(stream_request_of(req, std::move(target)), svc_.cfg(), svc_.access());
+    if (const auto* no = std::get_if<herald::http::stream_refusal>(&decision)) {
+        if (no->auth)
+            refuse(no->error, req);
+        else
+            reply_error(no->error, req.version(), false);
+        return;
+    }
+    auto& admitted = std::get<herald::http::sse_admission>(decision);
+    sse_params p;
+    p.channels = std::move(admitted.channels);
+    p.since = std::move(admitted.since);
+    p.envelope = admitted.envelope;
+    p.allow_origin = origin_;
+    p.user = std::move(admitted.user);
+    p.exp_ms = admitted.exp_ms;
+    p.origin = connection_origin::capture(stream_.socket(), kind_);
+    svc_.log.debug("conn={} sse subscribe user={} channels={}", id_, p.user.empty() ? "-" : p.user, join(p.channels));
+    std::make_shared<sse_session>(svc_, home_, hand_off(), id_, std::move(p))->start();
+}
+
+void http_session::start_ws(request& req, request_target target) {
     protocol::ws_upgrade_headers h{req.method_string(), req.version(), req[http::field::upgrade],
                                    req[http::field::connection], req[http::field::sec_websocket_key],
                                    req[http::field::sec_websocket_version]};
@@ -382,53 +272,27 @@ void http_session::start_ws(request& req) {
         reply(std::move(res));
         return;
     }
-    auto channels = stream_channels(*target, req, false);
-    if (!channels) {
+    auto decision = herald::http::admit_ws(stream_request_of(req, std::move(target)), svc_.cfg(), svc_.access());
+    if (const auto* no = std::get_if<herald::http::stream_refusal>(&decision)) {
         svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        reply_error(no->error, req.version(), false);
         return;
     }
+    auto& admitted = std::get<herald::http::ws_admission>(decision);
     ws_params p;
-    // Auth refusals upgrade and then close with a code, because a browser's WebSocket never sees
-    // an HTTP error: 4002 for an expired token (get a new one), 4100 for the rest.
-    auto who = subscriber(req, *target);
-    if (!who) {
-        count_refusal(who.err(), "websocket upgrade");
-        const auto& code = who.err().code;
-        p.refusal = {code == "token_expired"        ? model::disconnects::token_expired
-                     : code == "origin_not_allowed" ? model::disconnects::origin_not_allowed
-                                                    : model::disconnects::forbidden,
-                     who.err().message};
-        channels->clear();
-    } else if (auto e = check_channels(*who, *channels)) {
-        count_refusal(*e, "websocket upgrade");
-        p.refusal = {model::disconnects::forbidden, e->message};
-        channels->clear();
-    } else {
-        p.who = std::move(*who);
+    if (admitted.refusal) {
+        count_refusal(admitted.refusal->error, "websocket upgrade");
+        p.refusal = {admitted.refusal->close, admitted.refusal->error.message};
     }
-    p.channels = std::move(*channels);
-    if (auto since = target->param("since"); since && !p.refusal) {
-        auto s = node::parse_since(*since);
-        if (!s || p.channels.empty()) {
-            svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
-            reply_error(p.channels.empty() ? model::errors::bad_request("since= needs channel= in the same query")
-                                           : model::errors::invalid_cursor(*since),
-                        req.version(), false);
-            return;
-        }
-        p.since = std::move(*s);
-    }
+    p.channels = std::move(admitted.channels);
+    p.since = std::move(admitted.since);
+    p.who = std::move(admitted.who);
     p.accept_key = protocol::ws_accept_key(h.key);
     auto pending = buffer_.data();
     p.initial_bytes.assign(static_cast<const char*>(pending.data()), pending.size());
     p.origin = connection_origin::capture(stream_.socket(), kind_);
-    handed_off_ = true;
-    closed_ = true;
-    auto sock = stream_.release_socket();
-    home_.remove(shared_from_this());
     svc_.log.debug("conn={} websocket subscribe user={} channels={}", id_, p.who.sub.value_or("-"), join(p.channels));
-    auto session = std::make_shared<ws_session>(svc_, home_, std::move(sock), id_, std::move(p));
-    session->start();
+    std::make_shared<ws_session>(svc_, home_, hand_off(), id_, std::move(p))->start();
 }
 
 void http_session::reply_error(const model::error& e, unsigned version, bool keep_alive) {

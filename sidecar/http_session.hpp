@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection on either listener: reads requests under header, body and time
-// limits, routes them, answers API calls (keep-alive), and hands stream requests over to an
-// sse_session with the bare socket. Lives on one shard; touched only on that thread.
+// limits, routes them, answers API calls (keep-alive), and hands stream requests that
+// lib/http/stream_admission admits over to an sse_session or ws_session with the bare socket.
+// Lives on one shard; touched only on that thread.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -12,9 +13,10 @@
 #include <memory>
 #include <optional>
 
-#include "lib/auth/access_policy.hpp"
+#include "lib/http/request_target.hpp"
+#include "lib/http/router.hpp"
+#include "lib/http/stream_admission.hpp"
 #include "sidecar/connection.hpp"
-#include "sidecar/request_target.hpp"
 #include "sidecar/services.hpp"
 
 namespace herald::sidecar {
@@ -41,18 +43,15 @@ private:
     void read_request();
     void on_read(beast::error_code ec);
     void handle(request& req);
-    // The query's channels, validated, sorted and unique; nullopt after replying with the error.
-    std::optional<std::vector<std::string>> stream_channels(const request_target& target, request& req, bool required);
-    // Who is subscribing: a verified token on the public listener (or anonymous), the trusted
-    // API-key holder on the internal one; the refusal otherwise.
-    model::result<auth::identity> subscriber(const request& req, const request_target& target) const;
-    // The first channel `who` may not subscribe to, as its 401/403 error.
-    std::optional<model::error> check_channels(const auth::identity& who, const std::vector<std::string>& channels) const;
+    void call_api(request& req, herald::http::route_match route, herald::http::request_target target);
+    herald::http::stream_request stream_request_of(const request& req, herald::http::request_target target) const;
     // Counts and logs an auth refusal (never the credentials) and answers it.
     void refuse(const model::error& e, const request& req);
     void count_refusal(const model::error& e, std::string_view what);
-    void start_sse(request& req);
-    void start_ws(request& req);
+    void start_sse(request& req, herald::http::request_target target);
+    void start_ws(request& req, herald::http::request_target target);
+    // Gives the socket up to a stream session: this session is done.
+    asio::ip::tcp::socket hand_off();
     void reply(response res);
     void reply_error(const model::error& e, unsigned version, bool keep_alive);
     void close();

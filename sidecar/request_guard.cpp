@@ -4,7 +4,7 @@
 #include <strings.h>
 
 #include "lib/auth/browser_rules.hpp"
-#include "sidecar/credentials.hpp"
+#include "lib/http/credentials.hpp"
 
 namespace herald::sidecar {
 
@@ -46,7 +46,7 @@ std::optional<model::error> guard_request(const request& req, listener_kind kind
     if (hosts == 1 && !auth::internal_host_allowed(req[http::field::host], cfg.internal_hosts))
         return model::errors::host_not_allowed(std::string(req[http::field::host]));
     if (auth::browser_cross_origin(req[http::field::origin], req["Sec-Fetch-Site"])) {
-        auto key = bearer_token(req[http::field::authorization]);
+        auto key = herald::http::bearer_token(req[http::field::authorization]);
         if (!auth.publisher_keys() || !key || auth.check_api_key(key)) return model::errors::cross_origin_refused();
     }
     return std::nullopt;

@@ -46,6 +46,18 @@ cors_grant cors_for(std::string_view origin, const std::vector<std::string>& all
     return origin_listed(origin, allowed) ? cors_grant::credentialed : cors_grant::none;
 }
 
+std::string allow_origin_value(std::string_view origin, const std::vector<std::string>& allowed) {
+    switch (cors_for(origin, allowed)) {
+        case cors_grant::any:
+            return "*";
+        case cors_grant::credentialed:
+            return std::string(origin);
+        case cors_grant::none:
+            break;
+    }
+    return {};
+}
+
 bool browser_cross_origin(std::string_view origin, std::string_view sec_fetch_site) {
     return !origin.empty() || iequal(sec_fetch_site, "cross-site") || iequal(sec_fetch_site, "same-site");
 }

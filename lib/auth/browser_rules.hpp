@@ -29,6 +29,8 @@ bool origin_listed(std::string_view origin, const std::vector<std::string>& allo
 
 // The CORS answer for a request's Origin header value ("" when absent).
 cors_grant cors_for(std::string_view origin, const std::vector<std::string>& allowed);
+// The Access-Control-Allow-Origin value cors_for grants: "*", the origin itself, or "" for none.
+std::string allow_origin_value(std::string_view origin, const std::vector<std::string>& allowed);
 
 // True when a browser says the request comes from another site or origin: an Origin header, or
 // Sec-Fetch-Site cross-site / same-site. Same-origin and user-initiated ("none") are not.

@@ -78,7 +78,8 @@ error missing_channel() {
     return make(error_kinds::missing_channel, "no channel given", "add ?channel=NAME (repeat it for several channels)");
 }
 error invalid_envelope(const std::string& value) {
-    return make(error_kinds::invalid_envelope, "envelope '" + value + "' is not known", "use envelope=json or leave it out");
+    return make(error_kinds::invalid_envelope, "envelope '" + value + "' is not known",
+                "use envelope=json or leave it out");
 }
 error too_many_channels(std::size_t count, std::size_t limit) {
     return make(error_kinds::too_many_channels,
@@ -100,7 +101,8 @@ error invalid_command(const std::string& message, const std::string& hint) {
     return make(error_kinds::invalid_command, message, hint);
 }
 error unknown_op(const std::string& op) {
-    return make(error_kinds::unknown_op, "unknown op '" + op + "'", "op is one of subscribe, unsubscribe, ping, refresh");
+    return make(error_kinds::unknown_op, "unknown op '" + op + "'",
+                "op is one of subscribe, unsubscribe, ping, refresh");
 }
 error invalid_since(const std::string& message, const std::string& hint) {
     return make(error_kinds::invalid_since, message, hint);
@@ -166,7 +168,8 @@ error origin_not_allowed(const std::string& origin) {
                 "Authorization");
 }
 error cross_origin_refused() {
-    return make(error_kinds::cross_origin_refused, "the internal listener does not serve browser pages of other origins",
+    return make(error_kinds::cross_origin_refused,
+                "the internal listener does not serve browser pages of other origins",
                 "call it from the app's server (no Origin header), or send an API key as Authorization: Bearer");
 }
 error host_not_allowed(const std::string& host) {

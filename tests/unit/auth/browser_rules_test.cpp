@@ -25,6 +25,14 @@ TEST(BrowserRules, CorsGrantDependsOnTheAllowList) {
     EXPECT_EQ(cors_for("", {}), cors_grant::none);
 }
 
+TEST(BrowserRules, AllowOriginValueFollowsTheGrant) {
+    EXPECT_EQ(allow_origin_value("", allowed), "");
+    EXPECT_EQ(allow_origin_value("https://app.example", allowed), "https://app.example");
+    EXPECT_EQ(allow_origin_value("https://evil.example", allowed), "");
+    EXPECT_EQ(allow_origin_value("https://evil.example", {}), "*");
+    EXPECT_EQ(allow_origin_value("", {}), "");
+}
+
 TEST(BrowserRules, CrossOriginIsAnOriginHeaderOrACrossOrSameSiteFetch) {
     EXPECT_TRUE(browser_cross_origin("http://evil.example", ""));
     EXPECT_TRUE(browser_cross_origin("null", ""));

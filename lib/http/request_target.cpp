@@ -1,7 +1,7 @@
 // Request target parsing: path, then &-separated key=value pairs, both percent-decoded.
-#include "sidecar/request_target.hpp"
+#include "lib/http/request_target.hpp"
 
-namespace herald::sidecar {
+namespace herald::http {
 
 std::optional<std::string> request_target::param(std::string_view name) const {
     for (const auto& [k, v] : query)
@@ -65,4 +65,4 @@ std::optional<request_target> parse_target(std::string_view target) {
     return t;
 }
 
-}  // namespace herald::sidecar
+}  // namespace herald::http

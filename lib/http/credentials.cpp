@@ -1,9 +1,9 @@
 // Header parsing for credentials; tolerant of whitespace, strict about names.
-#include "sidecar/credentials.hpp"
+#include "lib/http/credentials.hpp"
 
 #include <strings.h>
 
-namespace herald::sidecar {
+namespace herald::http {
 
 namespace {
 std::string_view trim(std::string_view s) {
@@ -46,4 +46,4 @@ std::optional<presented_token> subscriber_token(const token_sources& s) {
     return std::nullopt;
 }
 
-}  // namespace herald::sidecar
+}  // namespace herald::http

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace herald::sidecar {
+namespace herald::http {
 
 struct request_target {
     std::string path;
@@ -23,4 +23,4 @@ struct request_target {
 std::optional<request_target> parse_target(std::string_view target);
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
 
-}  // namespace herald::sidecar
+}  // namespace herald::http

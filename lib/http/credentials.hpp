@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace herald::sidecar {
+namespace herald::http {
 
 // The credentials of "Bearer <value>" (scheme case-insensitive); nullopt for other schemes.
 std::optional<std::string> bearer_token(std::string_view authorization);
@@ -26,4 +26,4 @@ struct presented_token {
 };
 std::optional<presented_token> subscriber_token(const token_sources& s);
 
-}  // namespace herald::sidecar
+}  // namespace herald::http
