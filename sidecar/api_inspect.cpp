@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/model/channel.hpp"
+#include "lib/node/channel_page.hpp"
 #include "lib/protocol/json_codec.hpp"
 #include "lib/channels/subscriber.hpp"
 #include "sidecar/shard.hpp"
@@ -166,53 +167,34 @@ void handle_channels_list(services& svc, const herald::http::request_target& tar
         }
         struct page {
             std::mutex mutex;
-            std::vector<broker::channel_info> infos;
-            std::vector<std::size_t> subscribers;
+            node::channel_page merged;
             std::size_t pending = 0;
-            bool more = false;
             api_callback reply;
             void finish() {
                 json items = json::array();
-                for (std::size_t i = 0; i < infos.size(); ++i) items.push_back(list_item(infos[i], subscribers[i]));
-                json next = more && !infos.empty() ? json(infos.back().channel) : json(nullptr);
+                for (std::size_t i = 0; i < merged.infos.size(); ++i)
+                    items.push_back(list_item(merged.infos[i], merged.subscribers[i]));
+                json next = merged.more && !merged.infos.empty() ? json(merged.infos.back().channel) : json(nullptr);
                 reply(ok(json{{"channels", std::move(items)}, {"next_cursor", std::move(next)}}));
             }
         };
         auto pg = std::make_shared<page>();
         pg->reply = reply;
-        auto& held = *r;
-        std::vector<std::size_t> unknown;  // subscribed channels the broker holds nothing for
-        std::size_t i = 0, j = 0;
-        while (i < held.size() || j < local.size()) {
-            if (pg->infos.size() == n) {
-                pg->more = true;
-                break;
-            }
-            const bool take_held = j == local.size() || (i < held.size() && held[i].channel <= local[j].first);
-            const bool take_local = i == held.size() || (j < local.size() && local[j].first <= held[i].channel);
-            if (take_held) {
-                pg->infos.push_back(std::move(held[i++]));
-            } else {
-                broker::channel_info info;
-                info.channel = local[j].first;
-                unknown.push_back(pg->infos.size());
-                pg->infos.push_back(std::move(info));
-            }
-            pg->subscribers.push_back(take_local ? local[j++].second : 0);
-        }
+        pg->merged = node::merge_channel_page(std::move(*r), local, n);
+        const auto& unknown = pg->merged.unknown;  // subscribed channels the broker holds nothing for
         if (unknown.empty()) {
             pg->finish();
             return;
         }
         pg->pending = unknown.size();
         auto names = std::vector<std::string>();
-        for (auto k : unknown) names.push_back(pg->infos[k].channel);
+        for (auto k : unknown) names.push_back(pg->merged.infos[k].channel);
         for (std::size_t k = 0; k < unknown.size(); ++k)
             starting_position(svc, names[k], [pg, slot = unknown[k]](model::result<broker::channel_info> p) {
                 bool last;
                 {
                     std::lock_guard lock(pg->mutex);
-                    if (p) pg->infos[slot] = std::move(*p);
+                    if (p) pg->merged.infos[slot] = std::move(*p);
                     last = --pg->pending == 0;
                 }
                 if (last) pg->finish();
