@@ -1,5 +1,5 @@
-// Fuzzes request targets and credentials (sidecar/request_target parse_target and
-// percent_decode, sidecar/credentials bearer_token and cookie_value). The input
+// Fuzzes request targets and credentials (lib/http/request_target parse_target and
+// percent_decode, lib/http/credentials bearer_token and cookie_value). The input
 // is up to four '\n'-separated fields: target, Authorization, Cookie header, cookie name.
 // Parsed targets, percent-encoded again, must parse to the same path and query; decoding never
 // grows; bearer and cookie values must come back from the headers they would be sent in.
@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.hpp"
-#include "sidecar/credentials.hpp"
-#include "sidecar/request_target.hpp"
+#include "lib/http/credentials.hpp"
+#include "lib/http/request_target.hpp"
 
-using namespace herald::sidecar;
+using namespace herald::http;
 
 namespace {
 
