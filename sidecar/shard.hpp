@@ -16,6 +16,7 @@
 
 #include "lib/channels/shard_executor.hpp"
 #include "sidecar/connection.hpp"
+#include "sidecar/gather_write.hpp"
 
 namespace herald::sidecar {
 
@@ -55,6 +56,8 @@ public:
         if (read_buffer_.empty()) read_buffer_.resize(64 * 1024);
         return read_buffer_;
     }
+    // Write slots lent to streams for one gather write each (sidecar/gather_write.hpp).
+    write_slot_pool& write_slots() { return write_slots_; }
     // Shard thread: ends the streams held now one by one, each at a random moment within
     // window_ms (jitter, so clients do not all reconnect at once). Requests are left to stop().
     // `done` runs (on this thread) once every stream has been told.
@@ -77,6 +80,7 @@ private:
     std::int64_t coarse_now_ = now_ms();
     std::int64_t coarse_wall_ = wall_ms();
     std::vector<char> read_buffer_;
+    write_slot_pool write_slots_;
     asio::steady_timer drain_timer_;
     std::vector<std::pair<std::int64_t, std::weak_ptr<connection>>> drain_queue_;  // by deadline, latest first
     std::function<void()> drain_done_;

@@ -48,7 +48,7 @@ void sse_session::start() {
     expiry_ = auth::expiry_watch(p->exp_ms, svc_.cfg().auth.expiring_notice_ms);
     envelope_ = p->envelope;
     names_fp_ = protocol::names_fingerprint(p->channels);
-    if (p->since.mode == node::since_mode::cursor) asked_ = p->since.cursor;
+    if (p->since.mode == node::since_mode::cursor) asked_ = std::make_unique<protocol::cursor>(p->since.cursor);
     begin();
     push(make_frame(response_head(p->allow_origin, static_cast<unsigned>(svc_.cfg().sse.retry_ms))));
     request_flush();

@@ -48,7 +48,7 @@ private:
     std::string current_cursor() const;
 
     std::unique_ptr<sse_params> params_;     // until start()
-    std::optional<protocol::cursor> asked_;  // the cursor the client came with, until its history is read
+    std::unique_ptr<protocol::cursor> asked_;  // the cursor the client came with, until its history is read
     std::uint32_t epochs_fp_ = 0;            // of the channels' epochs, refreshed when one changes
     std::uint16_t names_fp_ = 0;
     bool envelope_ = false;

@@ -15,13 +15,25 @@ namespace {
 // Unsent bytes the kernel may hold before the socket stops reporting writable: the rest waits in
 // the outbox, where it is counted against the cap.
 constexpr int notsent_lowat = 16 * 1024;
+
+// The accepted socket, moved onto the shard's io_context executor.
+asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type> adopt(asio::io_context& io,
+                                                                                asio::ip::tcp::socket s) {
+    asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type> out(io.get_executor());
+    boost::system::error_code ec;
+    const auto protocol = s.local_endpoint(ec).protocol();
+    if (ec) return out;  // already gone: the first read or write fails and closes the stream
+    const auto fd = s.release(ec);
+    if (!ec) out.assign(protocol, fd, ec);
+    return out;
+}
 }  // namespace
 
 stream_session::stream_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id,
                                connection_origin origin)
     : svc_(svc),
       home_(home),
-      socket_(std::move(socket)),
+      socket_(adopt(home.io(), std::move(socket))),
       id_(id),
       origin_(origin),
       outbox_(svc.cfg().limits.outbox_bytes),
@@ -219,7 +231,7 @@ void stream_session::flush() {
     if (goodbye_ && !goodbye_->queued) queue_goodbye();
     if (outbox_.writing() || outbox_.empty()) return;  // nothing to start: no refcount traffic
     last_write_ms_ = home_.coarse_now();
-    gather_write(socket_, outbox_, batch_, buffers_,
+    gather_write(socket_, outbox_, home_.write_slots(), slot_,
                  [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
                      if (self->closed_) return;
                      if (ec) {

@@ -21,6 +21,7 @@
 #include "lib/node/resume.hpp"
 #include "lib/stream/resume_state.hpp"
 #include "sidecar/connection.hpp"
+#include "sidecar/gather_write.hpp"
 #include "sidecar/services.hpp"
 
 namespace herald::sidecar {
@@ -103,9 +104,12 @@ protected:
     virtual void heartbeat(std::int64_t now_ms) = 0;
     virtual void on_input(std::string_view bytes) = 0;
 
+    // The socket bound to the shard's io_context (an 8-byte executor, not the type-erased one).
+    using stream_socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+
     services& svc_;
     shard& home_;
-    asio::ip::tcp::socket socket_;
+    stream_socket socket_;
     const std::uint64_t id_;
     const connection_origin origin_;
     std::string user_;           // the token's sub, empty for none
@@ -133,8 +137,7 @@ private:
     };
 
     stream::resume_state state_;
-    std::vector<channels::frame> batch_;
-    std::vector<asio::const_buffer> buffers_;
+    std::unique_ptr<write_slot> slot_;  // while a write is in flight
     std::size_t groups_reading_ = 0;     // open requests waiting for their history reads
     std::int64_t reads_started_ms_ = 0;  // when the first of them was sent (the deadline counts from it)
     std::unique_ptr<goodbye> goodbye_;  // set once ending politely

@@ -1,5 +1,8 @@
-// Outbox: two vectors swapped between queue and batch, so steady state allocates nothing.
+// Outbox: frames move from the queue to the writer's batch; the queue keeps a small capacity, so
+// steady state allocates nothing and an idle stream holds little.
 #include "lib/channels/outbox.hpp"
+
+#include <iterator>
 
 namespace herald::channels {
 
@@ -22,7 +25,8 @@ void outbox::clear_queued() {
 }
 
 std::size_t outbox::take(std::vector<frame>& batch) {
-    batch.swap(queue_);
+    batch.insert(batch.end(), std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+    queue_.clear();
     std::size_t n = queued_;
     in_flight_ += n;
     queued_ = 0;
@@ -32,6 +36,8 @@ std::size_t outbox::take(std::vector<frame>& batch) {
 void outbox::write_done(std::vector<frame>& batch) {
     in_flight_ = 0;
     batch.clear();
+    // A burst leaves no large queue behind on a stream that goes idle again.
+    if (queue_.empty() && queue_.capacity() > kept_capacity) std::vector<frame>().swap(queue_);
 }
 
 }  // namespace herald::channels

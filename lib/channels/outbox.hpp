@@ -16,6 +16,9 @@ public:
 
     // Queues `f`; false (nothing queued) when it would pass the cap.
     bool push(frame f);
+    // Queue capacity (frames) kept once a write leaves the queue empty; more is given back.
+    static constexpr std::size_t kept_capacity = 4;
+
     // Moves every queued frame into `batch` (which must be empty) for one gather write.
     // Returns the bytes moved; they count as in flight until write_done().
     std::size_t take(std::vector<frame>& batch);
