@@ -1,5 +1,6 @@
 // HTTP session: bounded request reading, guards, routing, JSON replies (headers only for HEAD),
-// reply deadlines, hand-off to SSE and WebSocket sessions.
+// reply deadlines; stream requests go through lib/http/stream_admission and are handed off to
+// SSE and WebSocket sessions. Runs on the connection's shard thread.
 #include "sidecar/http_session.hpp"
 
 #include <algorithm>
