@@ -19,11 +19,6 @@ void outbox::push_unchecked(frame f) {
     queue_.push_back(std::move(f));
 }
 
-void outbox::clear_queued() {
-    queue_.clear();
-    queued_ = 0;
-}
-
 std::size_t outbox::take(std::vector<frame>& batch) {
     batch.insert(batch.end(), std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
     queue_.clear();

@@ -24,8 +24,6 @@ public:
     std::size_t take(std::vector<frame>& batch);
     // Queues a small control frame past the cap (a close frame after an overflow).
     void push_unchecked(frame f);
-    // Drops what is queued but not yet in flight.
-    void clear_queued();
     void write_done(std::vector<frame>& batch);
 
     bool empty() const { return queue_.empty(); }
@@ -33,6 +31,8 @@ public:
     std::size_t queued_bytes() const { return queued_; }
     std::size_t total_bytes() const { return queued_ + in_flight_; }
     std::size_t max_bytes() const { return max_bytes_; }
+    // Frames the queue can hold without allocating (what an idle stream keeps).
+    std::size_t queue_capacity() const { return queue_.capacity(); }
 
 private:
     std::size_t max_bytes_;
