@@ -1,8 +1,8 @@
 // Publish handlers: parse, check limits, publish each request, collect per-item results.
 #include "sidecar/api_publish.hpp"
 
+#include <charconv>
 #include <chrono>
-
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -20,23 +20,64 @@ json result_json(const model::publish_result& r) {
     return j;
 }
 
+// A string that result_json's dump() writes as itself between quotes: printable ASCII, no quote or
+// backslash (channel names and epochs always are; anything else takes the nlohmann path).
+bool plain(std::string_view s) {
+    for (char c : s)
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+    return true;
+}
+
+// result_json(r).dump(), byte for byte, without building a JSON value (the hot path of a publish).
+std::string result_text(const model::publish_result& r) {
+    if (!plain(r.channel) || !plain(r.epoch)) return result_json(r).dump();
+    char offset[24], delivered[24];
+    auto o_end = std::to_chars(offset, offset + sizeof offset, r.offset).ptr;
+    auto d_end = std::to_chars(delivered, delivered + sizeof delivered, r.delivered_local).ptr;
+    std::string out;
+    out.reserve(64 + r.channel.size() + r.epoch.size());
+    out.append("{\"channel\":\"").append(r.channel).append("\",\"offset\":").append(offset, o_end);
+    out.append(",\"epoch\":\"").append(r.epoch).append("\",\"delivered_local\":").append(delivered, d_end);
+    out.append(r.duplicate ? ",\"duplicate\":true}" : "}");
+    return out;
+}
+
 json error_value(const model::error& e) { return json::parse(protocol::error_json(e)); }
+
+// A Content-Type's media type: up to the first ';', trailing spaces dropped (case kept; compare
+// with iequals).
+std::string_view media_base(std::string_view ct) {
+    auto base = ct.substr(0, ct.find(';'));
+    while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+    return base;
+}
+
+bool iequals(std::string_view a, std::string_view lower) {
+    if (a.size() != lower.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != lower[i]) return false;
+    return true;
+}
+
+bool istarts_with(std::string_view a, std::string_view lower) {
+    return a.size() >= lower.size() && iequals(a.substr(0, lower.size()), lower);
+}
+
+bool iends_with(std::string_view a, std::string_view lower) {
+    return a.size() >= lower.size() && iequals(a.substr(a.size() - lower.size()), lower);
+}
 
 // "application/json", "application/x-www-form-urlencoded" (curl -d) and none are JSON bodies here.
 bool json_body_type(std::string_view ct) {
-    auto semi = ct.find(';');
-    auto base = ct.substr(0, semi);
-    while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-    std::string lower(base);
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower.empty() || lower == "application/json" || lower == "application/x-www-form-urlencoded" ||
-           (lower.size() > 5 && lower.compare(lower.size() - 5, 5, "+json") == 0);
+    auto base = media_base(ct);
+    return base.empty() || iequals(base, "application/json") || iequals(base, "application/x-www-form-urlencoded") ||
+           (base.size() > 5 && iends_with(base, "+json"));
 }
 
+// The lower-cased media type, for error messages.
 std::string media_type(std::string_view ct) {
-    std::string lower(ct.substr(0, ct.find(';')));
+    std::string lower(media_base(ct));
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    while (!lower.empty() && lower.back() == ' ') lower.pop_back();
     return lower;
 }
 
@@ -95,6 +136,31 @@ void publish_one(services& svc, std::shared_ptr<batch_results> g, std::size_t sl
 
 api_reply error_reply(const model::error& e) { return {static_cast<unsigned>(e.status), protocol::error_json(e)}; }
 
+// One request answered on its own (the raw route, and /v1/publish with one channel and no batch):
+// the same metrics, log lines, statuses and bodies as publish_one through a batch_results, without
+// the shared batch state, its mutex and the JSON values.
+void publish_single(services& svc, model::publish_request req, api_callback reply) {
+    if (auto e = check_size(svc, req)) {
+        svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
+        reply({static_cast<unsigned>(e->status), error_value(*e).dump()});
+        return;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    svc.node.publish(std::move(req), [&svc, started, reply = std::move(reply)](model::result<model::publish_result> r) {
+        svc.metrics.publish_latency.observe(std::chrono::steady_clock::now() - started);
+        if (r) {
+            svc.log.debug("publish channel={} offset={} epoch={} delivered_local={}{}", r->channel, r->offset, r->epoch,
+                          r->delivered_local, r->duplicate ? " (duplicate key: first result)" : "");
+            (r->duplicate ? svc.metrics.publishes_duplicate : svc.metrics.publishes).fetch_add(1, std::memory_order_relaxed);
+            reply({200u, result_text(*r)});
+        } else {
+            svc.log.debug("publish refused: {}: {}", r.err().code, r.err().message);
+            svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
+            reply({static_cast<unsigned>(r.err().status), error_value(r.err()).dump()});
+        }
+    });
+}
+
 }  // namespace
 
 void handle_publish(services& svc, std::string_view content_type, std::string body, api_callback reply) {
@@ -109,6 +175,11 @@ void handle_publish(services& svc, std::string_view content_type, std::string bo
         return;
     }
     auto& items = parsed->items;
+    if (!parsed->batch && items.size() == 1 && items.front() && !items.front()->multi &&
+        items.front()->requests.size() == 1) {
+        publish_single(svc, std::move(items.front()->requests.front()), std::move(reply));
+        return;
+    }
     // Flatten items into request slots; remember which slots belong to which item.
     struct span {
         std::size_t first = 0, count = 0;
@@ -169,11 +240,11 @@ void handle_publish(services& svc, std::string_view content_type, std::string bo
 
 void handle_channel_publish(services& svc, std::string channel, std::string_view content_type, std::string body,
                             std::string event_name, std::string idempotency_key, api_callback reply) {
-    auto type = media_type(content_type);
-    bool is_json = type == "application/json" || (type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
-    bool is_text = type.empty() || type.rfind("text/", 0) == 0 || type == "application/x-www-form-urlencoded";
+    auto type = media_base(content_type);
+    bool is_json = iequals(type, "application/json") || (type.size() > 5 && iends_with(type, "+json"));
+    bool is_text = type.empty() || istarts_with(type, "text/") || iequals(type, "application/x-www-form-urlencoded");
     if (!is_json && !is_text) {
-        reply(error_reply(model::errors::unsupported_media_type(type, true)));
+        reply(error_reply(model::errors::unsupported_media_type(media_type(content_type), true)));
         return;
     }
     auto req = protocol::raw_publish_request(std::move(channel), body, is_json, std::move(event_name),
@@ -183,15 +254,7 @@ void handle_channel_publish(services& svc, std::string channel, std::string_view
         reply(error_reply(req.err()));
         return;
     }
-    auto g = std::make_shared<batch_results>();
-    g->slots.resize(1);
-    g->errors.resize(1);
-    g->pending = 1;
-    g->done = [g_raw = g.get(), reply] {
-        const auto& e = g_raw->errors[0];
-        reply({e ? static_cast<unsigned>(e->status) : 200u, g_raw->slots[0].dump()});
-    };
-    publish_one(svc, g, 0, std::move(req.value()));
+    publish_single(svc, std::move(req.value()), std::move(reply));
 }
 
 }  // namespace herald::sidecar

@@ -184,7 +184,7 @@ void memory_broker::publish(model::publish_request req, publish_callback done) {
             }
         }
         auto ev = std::make_shared<model::event>();
-        ev->channel = req.channel;
+        ev->channel = std::move(req.channel);  // not read again: the result copies it from the event
         ev->offset = ++ch->last_offset;
         ev->epoch = ch->epoch;
         ev->name = std::move(req.name);
