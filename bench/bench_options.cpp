@@ -2,6 +2,8 @@
 // their ranges) and prints the --help text, which documents every flag and output field.
 #include "bench/bench_options.hpp"
 
+#include "bench/arg_reader.hpp"
+
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
@@ -57,30 +59,11 @@ const char* usage_text =
     "in RSS), raw_write_us (CPU of one 100-byte write() to a loopback TCP socket with a draining\n"
     "reader, measured in this run). WebSocket subscribers answer server pings (counted in ws.pongs_sent).\n";
 
-[[noreturn]] void usage_error(const std::string& msg) {
-    std::cerr << "fanout_bench: " << msg << "\nTry 'fanout_bench --help'.\n";
-    std::exit(2);
-}
-
-double number(const std::string& name, const std::string& v, double lo, double hi) {
-    double d = 0;
-    try {
-        std::size_t used = 0;
-        d = std::stod(v, &used);
-        if (used != v.size()) throw std::invalid_argument(v);
-    } catch (const std::exception&) {
-        usage_error(name + ": '" + v + "' is not a number");
-    }
-    if (d < lo || d > hi)
-        usage_error(name + ": " + v + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    return d;
-}
-
 transport parse_transport(const std::string& v) {
     if (v == "sse") return transport::sse;
     if (v == "ws") return transport::ws;
     if (v == "mix") return transport::mix;
-    usage_error("--transport: '" + v + "' is not one of sse, ws, mix");
+    usage_error("fanout_bench", "--transport: '" + v + "' is not one of sse, ws, mix");
 }
 
 }  // namespace
@@ -96,41 +79,27 @@ const char* transport_name(transport t) {
 
 options parse_args(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i], v;
-        if (a == "--help" || a == "-h") {
-            std::cout << usage_text;
-            std::exit(0);
-        }
-        auto eq = a.find('=');
-        bool has_inline = a.rfind("--", 0) == 0 && eq != std::string::npos;
-        if (has_inline) {
-            v = a.substr(eq + 1);
-            a = a.substr(0, eq);
-        }
-        auto value = [&]() -> std::string {
-            if (has_inline) return v;
-            if (i + 1 >= argc) usage_error(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--herald") o.herald = value();
-        else if (a == "--transport") o.kind = parse_transport(value());
-        else if (a == "--subscribers") o.subscribers = std::size_t(number(a, value(), 1, 1e6));
-        else if (a == "--events") o.events = std::size_t(number(a, value(), 1, 1e7));
-        else if (a == "--rate") o.rate = number(a, value(), 0, 1e7);
-        else if (a == "--threads") o.threads = unsigned(number(a, value(), 1, 256));
-        else if (a == "--connect-window") o.connect_window = std::size_t(number(a, value(), 1, 1e6));
-        else if (a == "--connect-timeout") o.connect_timeout_s = number(a, value(), 0.1, 3600);
-        else if (a == "--time-limit") o.time_limit_s = number(a, value(), 1, 86400);
-        else if (a == "--drain-idle") o.drain_idle_s = number(a, value(), 0.1, 3600);
-        else if (a == "--payload-bytes") o.payload_bytes = std::size_t(number(a, value(), 40, 60000));
-        else if (a == "--raw-sockets") o.raw_sockets = std::size_t(number(a, value(), 1, 5000));
-        else if (a == "--raw-writes") o.raw_writes = std::size_t(number(a, value(), 0, 1e7));
-        else if (a == "--log-level") o.log_level = value();
-        else if (a == "--server-log") o.server_log = value();
-        else if (a == "--server-arg") o.server_args.push_back(value());
-        else if (a == "--redis") o.redis = value();
-        else usage_error("unknown option '" + a + "'");
+    arg_reader args("fanout_bench", usage_text, argc, argv);
+    while (args.next()) {
+        const std::string& a = args.flag();
+        if (a == "--herald") o.herald = args.value();
+        else if (a == "--transport") o.kind = parse_transport(args.value());
+        else if (a == "--subscribers") o.subscribers = std::size_t(args.number(1, 1e6));
+        else if (a == "--events") o.events = std::size_t(args.number(1, 1e7));
+        else if (a == "--rate") o.rate = args.number(0, 1e7);
+        else if (a == "--threads") o.threads = unsigned(args.number(1, 256));
+        else if (a == "--connect-window") o.connect_window = std::size_t(args.number(1, 1e6));
+        else if (a == "--connect-timeout") o.connect_timeout_s = args.number(0.1, 3600);
+        else if (a == "--time-limit") o.time_limit_s = args.number(1, 86400);
+        else if (a == "--drain-idle") o.drain_idle_s = args.number(0.1, 3600);
+        else if (a == "--payload-bytes") o.payload_bytes = std::size_t(args.number(40, 60000));
+        else if (a == "--raw-sockets") o.raw_sockets = std::size_t(args.number(1, 5000));
+        else if (a == "--raw-writes") o.raw_writes = std::size_t(args.number(0, 1e7));
+        else if (a == "--log-level") o.log_level = args.value();
+        else if (a == "--server-log") o.server_log = args.value();
+        else if (a == "--server-arg") o.server_args.push_back(args.value());
+        else if (a == "--redis") o.redis = args.value();
+        else args.fail("unknown option '" + a + "'");
     }
     if (o.server_log.empty()) o.server_log = "/tmp/fanout_bench-" + std::to_string(getpid()) + ".log";
     return o;

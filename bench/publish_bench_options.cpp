@@ -2,6 +2,8 @@
 // against their ranges) and prints the --help text, which documents every flag and output field.
 #include "bench/publish_bench_options.hpp"
 
+#include "bench/arg_reader.hpp"
+
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -68,76 +70,43 @@ const char* usage_text =
     "{p50, p99, max} per request, errors with error_samples, reply (status and body of the first\n"
     "reply), server_metrics (herald's non-zero /metrics counters after the run, herald_ prefix dropped), server_stop.\n";
 
-[[noreturn]] void usage_error(const std::string& msg) {
-    std::cerr << "publish_bench: " << msg << "\nTry 'publish_bench --help'.\n";
-    std::exit(2);
-}
-
-double number(const std::string& name, const std::string& v, double lo, double hi) {
-    double d = 0;
-    try {
-        std::size_t used = 0;
-        d = std::stod(v, &used);
-        if (used != v.size()) throw std::invalid_argument(v);
-    } catch (const std::exception&) {
-        usage_error(name + ": '" + v + "' is not a number");
-    }
-    if (d < lo || d > hi)
-        usage_error(name + ": " + v + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    return d;
-}
-
 }  // namespace
 
 publish_options parse_publish_args(int argc, char** argv) {
     publish_options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i], v;
-        if (a == "--help" || a == "-h") {
-            std::cout << usage_text;
-            std::exit(0);
-        }
-        auto eq = a.find('=');
-        bool has_inline = a.rfind("--", 0) == 0 && eq != std::string::npos;
-        if (has_inline) {
-            v = a.substr(eq + 1);
-            a = a.substr(0, eq);
-        }
-        auto value = [&]() -> std::string {
-            if (has_inline) return v;
-            if (i + 1 >= argc) usage_error(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--herald") o.herald = value();
-        else if (a == "--url") o.url = value();
+    arg_reader args("publish_bench", usage_text, argc, argv);
+    while (args.next()) {
+        const std::string& a = args.flag();
+        if (a == "--herald") o.herald = args.value();
+        else if (a == "--url") o.url = args.value();
         else if (a == "--server-pid") {
-            std::stringstream in(value());
+            std::stringstream in(args.value());
             std::string part;
             while (std::getline(in, part, ','))
-                if (!part.empty()) o.server_pids.push_back(pid_t(number(a, part, 1, 1e9)));
+                if (!part.empty()) o.server_pids.push_back(pid_t(args.number(part, 1, 1e9)));
         } else if (a == "--api") {
-            auto s = value();
+            auto s = args.value();
             if (s == "raw") o.api = publish_api::raw;
             else if (s == "json") o.api = publish_api::json;
-            else usage_error("--api: '" + s + "' is not one of raw, json");
-        } else if (a == "--connections") o.connections = std::size_t(number(a, value(), 1, 10000));
-        else if (a == "--channels") o.channels = std::size_t(number(a, value(), 1, 1e6));
-        else if (a == "--channel") o.channel = value();
-        else if (a == "--duration") o.duration_s = number(a, value(), 0.1, 86400);
-        else if (a == "--count") o.count = std::size_t(number(a, value(), 0, 1e10));
-        else if (a == "--warmup") o.warmup_s = number(a, value(), 0, 3600);
-        else if (a == "--payload-bytes") o.payload_bytes = std::size_t(number(a, value(), 20, 60000));
-        else if (a == "--threads") o.threads = unsigned(number(a, value(), 1, 256));
-        else if (a == "--time-limit") o.time_limit_s = number(a, value(), 1, 86400);
-        else if (a == "--log-level") o.log_level = value();
-        else if (a == "--server-log") o.server_log = value();
-        else if (a == "--server-arg") o.server_args.push_back(value());
-        else if (a == "--label") o.label = value();
-        else usage_error("unknown option '" + a + "'");
+            else args.fail("--api: '" + s + "' is not one of raw, json");
+        } else if (a == "--connections") o.connections = std::size_t(args.number(1, 10000));
+        else if (a == "--channels") o.channels = std::size_t(args.number(1, 1e6));
+        else if (a == "--channel") o.channel = args.value();
+        else if (a == "--duration") o.duration_s = args.number(0.1, 86400);
+        else if (a == "--count") o.count = std::size_t(args.number(0, 1e10));
+        else if (a == "--warmup") o.warmup_s = args.number(0, 3600);
+        else if (a == "--payload-bytes") o.payload_bytes = std::size_t(args.number(20, 60000));
+        else if (a == "--threads") o.threads = unsigned(args.number(1, 256));
+        else if (a == "--time-limit") o.time_limit_s = args.number(1, 86400);
+        else if (a == "--log-level") o.log_level = args.value();
+        else if (a == "--server-log") o.server_log = args.value();
+        else if (a == "--server-arg") o.server_args.push_back(args.value());
+        else if (a == "--label") o.label = args.value();
+        else args.fail("unknown option '" + a + "'");
     }
-    if (!o.url.empty() && o.url.rfind("http://", 0) != 0) usage_error("--url: only http:// URLs are supported");
-    if (!o.url.empty() && o.server_pids.empty()) usage_error("--url needs --server-pid (whose CPU to measure)");
-    if (o.url.empty() && !o.server_pids.empty()) usage_error("--server-pid is for an external server (--url)");
+    if (!o.url.empty() && o.url.rfind("http://", 0) != 0) args.fail("--url: only http:// URLs are supported");
+    if (!o.url.empty() && o.server_pids.empty()) args.fail("--url needs --server-pid (whose CPU to measure)");
+    if (o.url.empty() && !o.server_pids.empty()) args.fail("--server-pid is for an external server (--url)");
     if (o.server_log.empty()) o.server_log = "/tmp/publish_bench-" + std::to_string(getpid()) + ".log";
     return o;
 }

@@ -2,6 +2,8 @@
 // ranges) and prints the --help text, which documents every flag and output field.
 #include "bench/soak_options.hpp"
 
+#include "bench/arg_reader.hpp"
+
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
@@ -71,65 +73,32 @@ const char* soak_usage =
     "client's read()), server_rss_kib {start, connected, warmup (with its t_s), end, max, growth_kib,\n"
     "growth_pct, slope_kib_per_min after warm-up}, server_stop, server_log, problems, ok.\n";
 
-[[noreturn]] void usage_error(const std::string& msg) {
-    std::cerr << "soak_bench: " << msg << "\nTry 'soak_bench --help'.\n";
-    std::exit(2);
-}
-
-double number(const std::string& name, const std::string& v, double lo, double hi) {
-    double d = 0;
-    try {
-        std::size_t used = 0;
-        d = std::stod(v, &used);
-        if (used != v.size()) throw std::invalid_argument(v);
-    } catch (const std::exception&) {
-        usage_error(name + ": '" + v + "' is not a number");
-    }
-    if (d < lo || d > hi)
-        usage_error(name + ": " + v + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    return d;
-}
-
 }  // namespace
 
 soak_options parse_soak_args(int argc, char** argv) {
     soak_options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i], v;
-        if (a == "--help" || a == "-h") {
-            std::cout << soak_usage;
-            std::exit(0);
-        }
-        auto eq = a.find('=');
-        bool has_inline = a.rfind("--", 0) == 0 && eq != std::string::npos;
-        if (has_inline) {
-            v = a.substr(eq + 1);
-            a = a.substr(0, eq);
-        }
-        auto value = [&]() -> std::string {
-            if (has_inline) return v;
-            if (i + 1 >= argc) usage_error(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--herald") o.herald = value();
-        else if (a == "--connections") o.connections = std::size_t(number(a, value(), 1, 1e6));
-        else if (a == "--channels") o.channels = std::size_t(number(a, value(), 1, 100000));
-        else if (a == "--rate") o.rate = number(a, value(), 0.01, 1e6);
-        else if (a == "--duration") o.duration_s = number(a, value(), 1, 7 * 86400);
-        else if (a == "--interval") o.interval_s = number(a, value(), 0.1, 86400);
-        else if (a == "--warmup") o.warmup_s = number(a, value(), 0, 7 * 86400);
-        else if (a == "--payload-bytes") o.payload_bytes = std::size_t(number(a, value(), 60, 60000));
-        else if (a == "--threads") o.threads = unsigned(number(a, value(), 1, 256));
-        else if (a == "--connect-window") o.connect_window = std::size_t(number(a, value(), 1, 1e6));
-        else if (a == "--connect-timeout") o.connect_timeout_s = number(a, value(), 0.1, 3600);
-        else if (a == "--drain-idle") o.drain_idle_s = number(a, value(), 0.1, 3600);
-        else if (a == "--time-limit") o.time_limit_s = number(a, value(), 1, 8 * 86400);
-        else if (a == "--log-level") o.log_level = value();
-        else if (a == "--server-log") o.server_log = value();
-        else if (a == "--server-arg") o.server_args.push_back(value());
-        else usage_error("unknown option '" + a + "'");
+    arg_reader args("soak_bench", soak_usage, argc, argv);
+    while (args.next()) {
+        const std::string& a = args.flag();
+        if (a == "--herald") o.herald = args.value();
+        else if (a == "--connections") o.connections = std::size_t(args.number(1, 1e6));
+        else if (a == "--channels") o.channels = std::size_t(args.number(1, 100000));
+        else if (a == "--rate") o.rate = args.number(0.01, 1e6);
+        else if (a == "--duration") o.duration_s = args.number(1, 7 * 86400);
+        else if (a == "--interval") o.interval_s = args.number(0.1, 86400);
+        else if (a == "--warmup") o.warmup_s = args.number(0, 7 * 86400);
+        else if (a == "--payload-bytes") o.payload_bytes = std::size_t(args.number(60, 60000));
+        else if (a == "--threads") o.threads = unsigned(args.number(1, 256));
+        else if (a == "--connect-window") o.connect_window = std::size_t(args.number(1, 1e6));
+        else if (a == "--connect-timeout") o.connect_timeout_s = args.number(0.1, 3600);
+        else if (a == "--drain-idle") o.drain_idle_s = args.number(0.1, 3600);
+        else if (a == "--time-limit") o.time_limit_s = args.number(1, 8 * 86400);
+        else if (a == "--log-level") o.log_level = args.value();
+        else if (a == "--server-log") o.server_log = args.value();
+        else if (a == "--server-arg") o.server_args.push_back(args.value());
+        else args.fail("unknown option '" + a + "'");
     }
-    if (o.channels > o.connections) usage_error("--channels: more channels than connections");
+    if (o.channels > o.connections) args.fail("--channels: more channels than connections");
     if (o.time_limit_s == 0) o.time_limit_s = o.duration_s + 300;
     if (o.server_log.empty()) o.server_log = "/tmp/soak_bench-" + std::to_string(getpid()) + ".log";
     return o;
