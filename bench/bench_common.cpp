@@ -9,11 +9,14 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <csignal>
 #include <ctime>
+#include <iostream>
 #include <netinet/tcp.h>
 #include <stdexcept>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace herald::bench {
@@ -40,6 +43,25 @@ std::atomic<bool> g_interrupted{false};
 std::atomic<std::int64_t> g_deadline_ns{0};
 pid_t g_server_pid = -1;
 pid_t g_publisher_pid = -1;
+
+int run_tool(const char* tool, const std::function<int()>& body) {
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa{};
+    sa.sa_handler = [](int) { g_interrupted.store(true); };
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        std::cerr << tool << ": " << e.what() << "\n";
+        for (pid_t pid : {g_server_pid, g_publisher_pid})
+            if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, nullptr, 0);
+            }
+        return 1;
+    }
+}
 
 bool expired() { return g_interrupted.load() || now_ns() >= g_deadline_ns.load(); }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <netinet/in.h>
 #include <string>
@@ -25,6 +26,9 @@ extern std::atomic<std::int64_t> g_deadline_ns;
 extern pid_t g_server_pid;     // killed if the run ends by an exception
 extern pid_t g_publisher_pid;  // the second node of a --redis run, likewise
 bool expired();
+// A bench tool's main body: SIGPIPE ignored, SIGINT/SIGTERM set g_interrupted; an exception is
+// printed as "<tool>: <what>", the processes above are killed, and the status is 1.
+int run_tool(const char* tool, const std::function<int()>& body);
 
 std::string errno_name(int e);
 sockaddr_in loopback(int port);

@@ -298,20 +298,5 @@ int run(const options& o) {
 int main(int argc, char** argv) {
     using namespace herald::bench;
     options o = parse_args(argc, argv);
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa{};
-    sa.sa_handler = [](int) { g_interrupted.store(true); };
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    try {
-        return run(o);
-    } catch (const std::exception& e) {
-        std::cerr << "fanout_bench: " << e.what() << "\n";
-        for (pid_t pid : {g_server_pid, g_publisher_pid})
-            if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, nullptr, 0);
-            }
-        return 1;
-    }
+    return run_tool("fanout_bench", [&] { return run(o); });
 }

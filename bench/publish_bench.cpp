@@ -557,19 +557,5 @@ int run(const publish_options& o) {
 int main(int argc, char** argv) {
     using namespace herald::bench;
     publish_options o = parse_publish_args(argc, argv);
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa{};
-    sa.sa_handler = [](int) { g_interrupted.store(true); };
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    try {
-        return run(o);
-    } catch (const std::exception& e) {
-        std::cerr << "publish_bench: " << e.what() << "\n";
-        if (g_server_pid > 0 && waitpid(g_server_pid, nullptr, WNOHANG) == 0) {
-            kill(g_server_pid, SIGKILL);
-            waitpid(g_server_pid, nullptr, 0);
-        }
-        return 1;
-    }
+    return run_tool("publish_bench", [&] { return run(o); });
 }
