@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "lib/auth/browser_rules.hpp"
 #include "lib/http/credentials.hpp"
@@ -16,6 +16,7 @@
 #include "sidecar/api_dispatch.hpp"
 #include "sidecar/api_probes.hpp"
 #include "sidecar/request_guard.hpp"
+#include "sidecar/response_bytes.hpp"
 #include "sidecar/sse_session.hpp"
 #include "sidecar/ws_session.hpp"
 
@@ -319,35 +320,32 @@ void http_session::reply(response res) {
         }
     }
     if (stopping_) res.keep_alive(false);
-    auto sp = std::make_shared<response>(std::move(res));
+    const bool keep_alive = res.keep_alive();
+    if (!head_) {
+        res.prepare_payload();
+    } else {
+        // HEAD (RFC 9110 §9.3.2): the headers a GET would get, then nothing, so the next response
+        // on a keep-alive connection starts where the client expects it.
+        const auto status = res.result_int();
+        if (status != 204 && status != 304 && res[http::field::content_type] != "text/event-stream; charset=utf-8")
+            res.content_length(res.body().size());
+    }
+    auto bytes = std::make_shared<std::string>(response_bytes(res, !head_));
     writing_ = true;
     stream_.expires_after(std::chrono::milliseconds(svc_.cfg().limits.request_timeout_ms));
-    auto written = [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
-        self->writing_ = false;
-        if (!ec && !sp->keep_alive() && self->linger_) {
-            self->linger();
-            return;
-        }
-        if (ec || !sp->keep_alive()) {
-            self->close();
-            return;
-        }
-        self->read_request();
-    };
-    if (!head_) {
-        sp->prepare_payload();
-        http::async_write(stream_, *sp, std::move(written));
-        return;
-    }
-    // HEAD (RFC 9110 §9.3.2): the headers a GET would get, then nothing, so the next response on a
-    // keep-alive connection starts where the client expects it.
-    const auto status = sp->result_int();
-    if (status != 204 && status != 304 && (*sp)[http::field::content_type] != "text/event-stream; charset=utf-8")
-        sp->content_length(sp->body().size());
-    auto sr = std::make_shared<http::response_serializer<http::string_body>>(*sp);
-    http::async_write_header(stream_, *sr, [sr, written = std::move(written)](beast::error_code ec, std::size_t n) {
-        written(ec, n);
-    });
+    asio::async_write(stream_, asio::buffer(*bytes),
+                      [self = shared_from_this(), bytes, keep_alive](beast::error_code ec, std::size_t) {
+                          self->writing_ = false;
+                          if (!ec && !keep_alive && self->linger_) {
+                              self->linger();
+                              return;
+                          }
+                          if (ec || !keep_alive) {
+                              self->close();
+                              return;
+                          }
+                          self->read_request();
+                      });
 }
 
 void http_session::shutdown() {
