@@ -1,7 +1,8 @@
 // Fuzzes the publish API's body parsing (lib/protocol/json_codec parse_publish_body and
 // raw_publish_request). No exception may escape. Every error must render as JSON; every accepted
 // item must hold valid channels, names and keys, must survive being written back out as a
-// publish body and parsed again, and must render as a valid JSON event envelope.
+// publish body and parsed again, and must render as a valid JSON event envelope. A raw JSON body is
+// stored as the same bytes whether it was kept as it came (already compact) or parsed and re-dumped.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -93,6 +94,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(text && text->kind == model::data_kind::text && text->data == body, "a raw text body was changed");
     check_envelope(*text);
     auto as_json = protocol::raw_publish_request("news", body, true, "", "");
+    if (as_json && as_json->kind == model::data_kind::json) {
+        // Kept as it came or parsed and re-dumped, the stored data is the same bytes.
+        const auto dumped = json::parse(body).dump(-1, ' ', false, json::error_handler_t::replace);
+        FUZZ_CHECK(as_json->data == dumped, "a JSON body kept as it came differs from its compact dump");
+    }
     if (as_json)
         check_envelope(*as_json);
     else

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/model/channel.hpp"
+#include "lib/protocol/compact_json.hpp"
 
 namespace herald::protocol {
 
@@ -165,6 +166,11 @@ model::result<model::publish_request> raw_publish_request(std::string channel, s
     if (r.idempotency_key.size() > 200) return errors::invalid_field("idempotency_key", "must be 1-200 bytes");
     if (is_json) {
         if (json_nesting_exceeds(body)) return too_deep();
+        if (already_compact_json(body)) {  // stored as it came: no parse and dump
+            r.kind = model::data_kind::json;
+            r.data = std::string(body);
+            return r;
+        }
         json j = json::parse(body, nullptr, false);
         if (j.is_discarded()) return errors::invalid_json("the body is sent as application/json but does not parse");
         set_data(r, j);
