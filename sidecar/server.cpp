@@ -97,9 +97,13 @@ std::vector<std::string> server::reload(config::config next) {
 server::~server() {
     stop();
     wait();
-    // After an abort the io_contexts still hold handlers, and with them sessions that reference
-    // the services: destroy them first, while everything they reference is alive. The listeners'
-    // acceptors and timers belong to shard 0's io_context, so they go just before it.
+    // The broker goes first: stopping it answers its pending reads and calls with errors, and
+    // those callbacks post to the sessions' shards, which must still exist (they only queue:
+    // the shards no longer run). Then, after an abort the io_contexts still hold handlers, and
+    // with them sessions that reference the services: destroy them while everything they
+    // reference is alive. The listeners' acceptors and timers belong to shard 0's io_context,
+    // so they go just before it.
+    broker_.reset();
     public_.reset();
     internal_.reset();
     shards_.reset();
