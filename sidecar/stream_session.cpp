@@ -2,11 +2,13 @@
 #include "sidecar/stream_session.hpp"
 
 #include <algorithm>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <limits>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "sidecar/exact_allocator.hpp"
 #include "sidecar/gather_write.hpp"
 
 namespace herald::sidecar {
@@ -289,7 +291,9 @@ void stream_session::tick(std::int64_t now_ms) {
 
 void stream_session::wait_readable() {
     socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                       [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
+                       asio::bind_allocator(exact_allocator<void>{}, [self = shared_from_this()](boost::system::error_code ec) {
+                           self->on_readable(ec);
+                       }));
 }
 
 void stream_session::on_readable(boost::system::error_code ec) {
