@@ -5,7 +5,7 @@
 
 namespace herald::sidecar {
 
-connection_origin connection_origin::capture(const boost::asio::ip::tcp::socket& socket, listener_kind listener) {
+connection_origin connection_origin::capture(const shard_socket& socket, listener_kind listener) {
     connection_origin o;
     o.listener = listener;
     o.connected_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <optional>
@@ -17,6 +18,10 @@ namespace herald::sidecar {
 
 using herald::http::listener_kind;
 
+// A connection's socket, bound to its shard's io_context executor (no type-erased executor on
+// the hot path). The listener accepts straight into one; streams take it over from the request.
+using shard_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
 // Where a stream came from and when, captured as it starts. Kept for the stream's whole life, so
 // it is compact (32 bytes): the address as bytes, formatted only when someone asks.
 struct connection_origin {
@@ -27,7 +32,7 @@ struct connection_origin {
     std::int64_t connected_at_ms = 0;  // wall clock, ms since the Unix epoch
 
     // The socket's peer, now; an address that cannot be read stays zero.
-    static connection_origin capture(const boost::asio::ip::tcp::socket& socket, listener_kind listener);
+    static connection_origin capture(const shard_socket& socket, listener_kind listener);
     std::string remote() const;  // "203.0.113.7:50412", "[2001:db8::1]:50412"
 };
 

@@ -25,9 +25,9 @@ namespace herald::sidecar {
 using herald::http::request_target;
 using herald::http::route_id;
 
-http_session::http_session(services& svc, shard& home, asio::ip::tcp::socket socket, listener_kind kind,
+http_session::http_session(services& svc, shard& home, shard_socket socket, listener_kind kind,
                            std::uint64_t id)
-    : svc_(svc), home_(home), stream_(std::move(socket)), kind_(kind), id_(id) {}
+    : svc_(svc), home_(home), socket_(std::move(socket)), kind_(kind), id_(id) {}
 
 http_session::~http_session() = default;
 
@@ -47,23 +47,18 @@ void http_session::read_request() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(svc_.cfg().limits.max_header_bytes));
     parser_->body_limit(svc_.cfg().limits.max_body_bytes);
-    stream_.expires_after(std::chrono::milliseconds(svc_.cfg().limits.request_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_,
+    arm(svc_.cfg().limits.request_timeout_ms);
+    reading_request_ = true;
+    http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
 void http_session::on_read(beast::error_code ec) {
     if (closed_) return;
+    io_deadline_ms_ = 0;
+    reading_request_ = false;
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted) {
-        close();
-        return;
-    }
-    if (ec == beast::error::timeout) {
-        // The stream has already closed the socket; nothing more can be said to this client.
-        svc_.metrics.request_timeouts.fetch_add(1, std::memory_order_relaxed);
-        if (parser_->got_some())
-            svc_.log.info("conn={} request not complete within {} ms, closed", id_, svc_.cfg().limits.request_timeout_ms);
         close();
         return;
     }
@@ -83,7 +78,6 @@ void http_session::on_read(beast::error_code ec) {
         return;
     }
     linger_ = false;
-    stream_.expires_never();
     svc_.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
     request req = parser_->release();
     handle(req);
@@ -124,32 +118,25 @@ void http_session::handle(request& req) {
             return;
         }
     }
-    auto answer = [&](const probe_reply& p) {
-        response res{static_cast<http::status>(p.status), req.version()};
-        res.set(http::field::content_type, p.content_type);
-        res.body() = p.body;
-        res.keep_alive(req.keep_alive());
-        reply(std::move(res));
+    auto answer = [&](probe_reply p) {
+        reply({p.status, req.version(), p.content_type, std::move(p.body), req.keep_alive(), {}});
     };
     switch (route.id) {
         case route_id::none: {
-            response res{static_cast<http::status>(route.error.status), req.version()};
-            if (!route.allow.empty()) res.set(http::field::allow, route.allow);
-            res.keep_alive(req.keep_alive());
-            res.set(http::field::content_type, "application/json");
-            res.body() = protocol::error_json(route.error);
+            http_reply res{static_cast<unsigned>(route.error.status), req.version(), "application/json", protocol::error_json(route.error),
+                           req.keep_alive(), {}};
+            if (!route.allow.empty()) res.fields.emplace_back("Allow", route.allow);
             reply(std::move(res));
             return;
         }
         case route_id::cors_preflight: {
-            response res{http::status::no_content, req.version()};
-            res.set(http::field::allow, "GET, HEAD, POST, OPTIONS");
+            http_reply res{204, req.version(), {}, {}, req.keep_alive(), {{"Allow", "GET, HEAD, POST, OPTIONS"}}};
             if (!origin_.empty()) {  // ACAO (and credentials) are added by reply()
-                res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-                res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, Last-Event-ID, Idempotency-Key");
-                res.set(http::field::access_control_max_age, "600");
+                res.fields.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+                res.fields.emplace_back("Access-Control-Allow-Headers",
+                                        "Authorization, Content-Type, Last-Event-ID, Idempotency-Key");
+                res.fields.emplace_back("Access-Control-Max-Age", "600");
             }
-            res.keep_alive(req.keep_alive());
             reply(std::move(res));
             return;
         }
@@ -190,11 +177,7 @@ void http_session::call_api(request& req, herald::http::route_match route, reque
         asio::dispatch(self->home_.io(), [self, version, keep_alive, call, r = std::move(r)]() mutable {
             if (!self->awaiting_ || self->call_ != call) return;  // answered by the deadline already
             self->awaiting_ = false;
-            response res{static_cast<http::status>(r.status), version};
-            res.set(http::field::content_type, "application/json");
-            res.body() = std::move(r.body);
-            res.keep_alive(keep_alive);
-            self->reply(std::move(res));
+            self->reply({r.status, version, "application/json", std::move(r.body), keep_alive, {}});
         });
     };
     dispatch_api(svc_,
@@ -222,18 +205,15 @@ void http_session::count_refusal(const model::error& e, std::string_view what) {
 void http_session::refuse(const model::error& e, const request& req) {
     auto target = herald::http::parse_target(req.target());
     count_refusal(e, std::string(req.method_string()) + " " + std::string(target ? target->path : "?"));
-    response res{static_cast<http::status>(e.status), req.version()};
-    res.set(http::field::content_type, "application/json");
-    if (e.status == 401) res.set(http::field::www_authenticate, "Bearer realm=\"herald\"");
-    res.body() = protocol::error_json(e);
-    res.keep_alive(false);
+    http_reply res{static_cast<unsigned>(e.status), req.version(), "application/json", protocol::error_json(e), false, {}};
+    if (e.status == 401) res.fields.emplace_back("WWW-Authenticate", "Bearer realm=\"herald\"");
     reply(std::move(res));
 }
 
-asio::ip::tcp::socket http_session::hand_off() {
+shard_socket http_session::hand_off() {
     handed_off_ = true;
     closed_ = true;
-    auto sock = stream_.release_socket();
+    auto sock = std::move(socket_);
     home_.remove(shared_from_this());
     return sock;
 }
@@ -255,7 +235,7 @@ void http_session::start_sse(request& req, request_target target) {
     p.allow_origin = origin_;
     p.user = std::move(admitted.user);
     p.exp_ms = admitted.exp_ms;
-    p.origin = connection_origin::capture(stream_.socket(), kind_);
+    p.origin = connection_origin::capture(socket_, kind_);
     svc_.log.debug("conn={} sse subscribe user={} channels={}", id_, p.user.empty() ? "-" : p.user, join(p.channels));
     std::make_shared<sse_session>(svc_, home_, hand_off(), id_, std::move(p))->start();
 }
@@ -266,11 +246,8 @@ void http_session::start_ws(request& req, request_target target) {
                                    req[http::field::sec_websocket_version]};
     if (auto e = protocol::check_ws_upgrade(h)) {
         svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
-        response res{static_cast<http::status>(e->status), req.version()};
-        res.set(http::field::content_type, "application/json");
-        if (e->status == 426) res.set(http::field::sec_websocket_version, "13");
-        res.body() = protocol::error_json(*e);
-        res.keep_alive(false);
+        http_reply res{static_cast<unsigned>(e->status), req.version(), "application/json", protocol::error_json(*e), false, {}};
+        if (e->status == 426) res.fields.emplace_back("Sec-WebSocket-Version", "13");
         reply(std::move(res));
         return;
     }
@@ -292,60 +269,40 @@ void http_session::start_ws(request& req, request_target target) {
     p.accept_key = protocol::ws_accept_key(h.key);
     auto pending = buffer_.data();
     p.initial_bytes.assign(static_cast<const char*>(pending.data()), pending.size());
-    p.origin = connection_origin::capture(stream_.socket(), kind_);
+    p.origin = connection_origin::capture(socket_, kind_);
     svc_.log.debug("conn={} websocket subscribe user={} channels={}", id_, p.who.sub.value_or("-"), join(p.channels));
     std::make_shared<ws_session>(svc_, home_, hand_off(), id_, std::move(p))->start();
 }
 
 void http_session::reply_error(const model::error& e, unsigned version, bool keep_alive) {
-    response res{static_cast<http::status>(e.status), version};
-    res.set(http::field::content_type, "application/json");
-    res.body() = protocol::error_json(e);
-    res.keep_alive(keep_alive);
-    reply(std::move(res));
+    reply({static_cast<unsigned>(e.status), version, "application/json", protocol::error_json(e), keep_alive, {}});
 }
 
-void http_session::reply(response res) {
-    if (closed_) return;
-    auto code = res.result_int();
+void http_session::reply(http_reply res) {
+    if (closed_ || writing_) return;  // one reply at a time; a second would be a bug upstream
+    const auto code = res.status;
     if (code >= 500)
         svc_.metrics.http_errors_5xx.fetch_add(1, std::memory_order_relaxed);
     else if (code >= 400)
         svc_.metrics.http_errors_4xx.fetch_add(1, std::memory_order_relaxed);
-    if (!origin_.empty()) {
-        res.set(http::field::access_control_allow_origin, origin_);
-        if (origin_ != "*") {  // a cookie token: a credentialed client may read the refusal too
-            res.set(http::field::access_control_allow_credentials, "true");
-            res.set(http::field::vary, "Origin");
-        }
-    }
-    if (stopping_) res.keep_alive(false);
-    const bool keep_alive = res.keep_alive();
-    if (!head_) {
-        res.prepare_payload();
-    } else {
-        // HEAD (RFC 9110 §9.3.2): the headers a GET would get, then nothing, so the next response
-        // on a keep-alive connection starts where the client expects it.
-        const auto status = res.result_int();
-        if (status != 204 && status != 304 && res[http::field::content_type] != "text/event-stream; charset=utf-8")
-            res.content_length(res.body().size());
-    }
-    auto bytes = std::make_shared<std::string>(response_bytes(res, !head_));
+    if (stopping_) res.keep_alive = false;
+    const bool keep_alive = res.keep_alive;
+    render_reply(out_, res, head_, origin_);
     writing_ = true;
-    stream_.expires_after(std::chrono::milliseconds(svc_.cfg().limits.request_timeout_ms));
-    asio::async_write(stream_, asio::buffer(*bytes),
-                      [self = shared_from_this(), bytes, keep_alive](beast::error_code ec, std::size_t) {
-                          self->writing_ = false;
-                          if (!ec && !keep_alive && self->linger_) {
-                              self->linger();
-                              return;
-                          }
-                          if (ec || !keep_alive) {
-                              self->close();
-                              return;
-                          }
-                          self->read_request();
-                      });
+    arm(svc_.cfg().limits.request_timeout_ms);
+    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+        self->writing_ = false;
+        self->io_deadline_ms_ = 0;
+        if (!ec && !keep_alive && self->linger_) {
+            self->linger();
+            return;
+        }
+        if (ec || !keep_alive) {
+            self->close();
+            return;
+        }
+        self->read_request();
+    });
 }
 
 void http_session::shutdown() {
@@ -355,14 +312,14 @@ void http_session::shutdown() {
 
 void http_session::linger() {
     beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    stream_.expires_after(std::chrono::milliseconds(std::min<std::int64_t>(svc_.cfg().limits.request_timeout_ms, 2000)));
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    arm(std::min<std::int64_t>(svc_.cfg().limits.request_timeout_ms, 2000));
     discard_input();
 }
 
 void http_session::discard_input() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    socket_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec || self->closed_)
             self->close();
         else
@@ -370,8 +327,21 @@ void http_session::discard_input() {
     });
 }
 
+void http_session::arm(std::int64_t ms) { io_deadline_ms_ = shard::now_ms() + ms; }
+
 void http_session::tick(std::int64_t now_ms) {
-    if (!awaiting_ || closed_ || now_ms < reply_deadline_ms_) return;
+    if (closed_) return;
+    if (io_deadline_ms_ != 0 && now_ms >= io_deadline_ms_) {
+        if (reading_request_) {
+            svc_.metrics.request_timeouts.fetch_add(1, std::memory_order_relaxed);
+            if (parser_ && parser_->got_some())
+                svc_.log.info("conn={} request not complete within {} ms, closed", id_,
+                              svc_.cfg().limits.request_timeout_ms);
+        }
+        close();  // the pending operation ends with operation_aborted
+        return;
+    }
+    if (!awaiting_ || now_ms < reply_deadline_ms_) return;
     // The broker has not answered (it may hang): answer for it, and ignore its late result.
     awaiting_ = false;
     ++call_;
@@ -384,8 +354,8 @@ void http_session::close() {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    stream_.close();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
     svc_.metrics.connection_closed(kind_ == listener_kind::internal_listener);
     home_.remove(shared_from_this());
 }

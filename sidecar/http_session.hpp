@@ -5,10 +5,8 @@
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 #include <optional>
@@ -17,6 +15,7 @@
 #include "lib/http/router.hpp"
 #include "lib/http/stream_admission.hpp"
 #include "sidecar/connection.hpp"
+#include "sidecar/response_bytes.hpp"
 #include "sidecar/services.hpp"
 
 namespace herald::sidecar {
@@ -25,16 +24,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 using request = http::request<http::string_body>;
-using response = http::response<http::string_body>;
 
 class http_session final : public connection, public std::enable_shared_from_this<http_session> {
 public:
-    http_session(services& svc, shard& home, asio::ip::tcp::socket socket, listener_kind kind, std::uint64_t id);
+    http_session(services& svc, shard& home, shard_socket socket, listener_kind kind, std::uint64_t id);
     ~http_session() override;
 
     void start();  // shard thread
 
-    // Answers 503 reply_timeout for an API call whose broker result is overdue.
+    // Ends a read or write that passed its deadline (request_timeout; 2 s while lingering) and
+    // answers 503 reply_timeout for an API call whose broker result is overdue.
     void tick(std::int64_t now_ms) override;
     void shutdown() override;
     void flush() override {}
@@ -51,23 +50,26 @@ private:
     void start_sse(request& req, herald::http::request_target target);
     void start_ws(request& req, herald::http::request_target target);
     // Gives the socket up to a stream session: this session is done.
-    asio::ip::tcp::socket hand_off();
-    void reply(response res);
+    shard_socket hand_off();
+    void reply(http_reply res);
     void reply_error(const model::error& e, unsigned version, bool keep_alive);
     void close();
     // After refusing a request whose body was not read: stop sending, discard what the client
     // still sends (up to a short deadline) so the refusal is read instead of reset, then close.
     void linger();
     void discard_input();
+    // The pending read or write must finish within `ms`; checked by tick(), so up to one sweep late.
+    void arm(std::int64_t ms);
 
     services& svc_;
     shard& home_;
-    beast::tcp_stream stream_;
+    shard_socket socket_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     listener_kind kind_;
     std::uint64_t id_;
     std::string origin_;
+    std::string out_;  // the reply being written (one at a time); its capacity is kept
     bool writing_ = false;
     bool stopping_ = false;
     bool handed_off_ = false;
@@ -78,6 +80,8 @@ private:
     std::uint64_t call_ = 0;     // which API call a late result belongs to
     unsigned awaiting_version_ = 11;
     std::int64_t reply_deadline_ms_ = 0;
+    std::int64_t io_deadline_ms_ = 0;  // 0: no read or write pending
+    bool reading_request_ = false;     // the pending read is a request (its timeout is counted)
 };
 
 }  // namespace herald::sidecar

@@ -60,7 +60,7 @@ void listener::stop() {
 void listener::accept() {
     shard& target = svc_.shards.next();
     acceptor_.async_accept(target.io(), [self = shared_from_this(), &target](boost::system::error_code ec,
-                                                                             asio::ip::tcp::socket socket) {
+                                                                             shard_socket socket) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
         if (!ec) {
             auto& svc = self->svc_;

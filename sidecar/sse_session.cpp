@@ -33,7 +33,7 @@ std::string response_head(const std::string& allow_origin, unsigned retry_ms) {
 }
 }  // namespace
 
-sse_session::sse_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, sse_params params)
+sse_session::sse_session(services& svc, shard& home, shard_socket socket, std::uint64_t id, sse_params params)
     : stream_session(svc, home, std::move(socket), id, params.origin),
       params_(std::make_unique<sse_params>(std::move(params))) {
     svc_.metrics.sse_streams_open.fetch_add(1, std::memory_order_relaxed);

@@ -26,7 +26,7 @@ struct sse_params {
 
 class sse_session final : public stream_session {
 public:
-    sse_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, sse_params params);
+    sse_session(services& svc, shard& home, shard_socket socket, std::uint64_t id, sse_params params);
     ~sse_session() override;
 
     void start();  // shard thread

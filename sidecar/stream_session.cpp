@@ -17,25 +17,13 @@ namespace {
 // Unsent bytes the kernel may hold before the socket stops reporting writable: the rest waits in
 // the outbox, where it is counted against the cap.
 constexpr int notsent_lowat = 16 * 1024;
-
-// The accepted socket, moved onto the shard's io_context executor.
-asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type> adopt(asio::io_context& io,
-                                                                                asio::ip::tcp::socket s) {
-    asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type> out(io.get_executor());
-    boost::system::error_code ec;
-    const auto protocol = s.local_endpoint(ec).protocol();
-    if (ec) return out;  // already gone: the first read or write fails and closes the stream
-    const auto fd = s.release(ec);
-    if (!ec) out.assign(protocol, fd, ec);
-    return out;
-}
 }  // namespace
 
-stream_session::stream_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id,
+stream_session::stream_session(services& svc, shard& home, shard_socket socket, std::uint64_t id,
                                connection_origin origin)
     : svc_(svc),
       home_(home),
-      socket_(adopt(home.io(), std::move(socket))),
+      socket_(std::move(socket)),
       id_(id),
       origin_(origin),
       outbox_(svc.cfg().limits.outbox_bytes),

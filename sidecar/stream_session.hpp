@@ -55,7 +55,7 @@ protected:
     // How long a goodbye may take to be written before the connection is closed anyway.
     static constexpr std::int64_t goodbye_grace_ms = 2000;
 
-    stream_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, connection_origin origin);
+    stream_session(services& svc, shard& home, shard_socket socket, std::uint64_t id, connection_origin origin);
 
     // Joins the shard, sets the socket up (no delay, non-blocking, small unsent-bytes mark).
     void begin();
@@ -105,11 +105,10 @@ protected:
     virtual void on_input(std::string_view bytes) = 0;
 
     // The socket bound to the shard's io_context (an 8-byte executor, not the type-erased one).
-    using stream_socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
 
     services& svc_;
     shard& home_;
-    stream_socket socket_;
+    shard_socket socket_;
     const std::uint64_t id_;
     const connection_origin origin_;
     std::string user_;           // the token's sub, empty for none

@@ -24,7 +24,7 @@ const channels::frame& ping_frame() {
 }
 }  // namespace
 
-ws_session::ws_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, ws_params params)
+ws_session::ws_session(services& svc, shard& home, shard_socket socket, std::uint64_t id, ws_params params)
     : stream_session(svc, home, std::move(socket), id, params.origin),
       params_(std::make_unique<ws_params>(std::move(params))),
       parser_(svc.cfg().ws.max_message_bytes) {

@@ -34,7 +34,7 @@ struct ws_params {
 
 class ws_session final : public stream_session {
 public:
-    ws_session(services& svc, shard& home, asio::ip::tcp::socket socket, std::uint64_t id, ws_params params);
+    ws_session(services& svc, shard& home, shard_socket socket, std::uint64_t id, ws_params params);
     ~ws_session() override;
 
     void start();  // shard thread, after the handshake

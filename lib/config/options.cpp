@@ -106,7 +106,9 @@ const std::vector<option_spec> table = {
      "Largest request line and headers; larger ones are answered 431.", {}, kib, mib, false, true,
      HERALD_FIELD(limits.max_header_bytes)},
     {"limits.request_timeout", "request-timeout", "HERALD_REQUEST_TIMEOUT", value_kind::millis,
-     "Time allowed to read one whole request.", {}, 100, 10 * minute, false, true,
+     "Time allowed to read one whole request, and to write its reply; checked by the once-a-second "
+     "sweep, so a connection past it closes up to a second later.",
+     {}, 100, 10 * minute, false, true,
      HERALD_FIELD(limits.request_timeout_ms)},
     {"auth.jwt_secret", "jwt-secret", "HERALD_JWT_SECRET", value_kind::list,
      "HMAC secrets for HS256/384/512 subscriber tokens; several at once for rotation.", {}, 0, 0, true, true,

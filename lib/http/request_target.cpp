@@ -17,6 +17,9 @@ std::vector<std::string> request_target::params(std::string_view name) const {
 }
 
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+    const std::string_view specials = plus_is_space ? std::string_view("%+") : std::string_view("%");
+    auto i = s.find_first_of(specials);
+    if (i == std::string_view::npos) return std::string(s);  // the common case: nothing to decode
     std::string out;
     out.reserve(s.size());
     auto hex = [](char c) -> int {
@@ -25,19 +28,22 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
         if (c >= 'A' && c <= 'F') return c - 'A' + 10;
         return -1;
     };
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    std::size_t from = 0;
+    while (i != std::string_view::npos) {
+        out.append(s.substr(from, i - from));
         if (s[i] == '%') {
             if (i + 2 >= s.size()) return std::nullopt;
             int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
             if (hi < 0 || lo < 0) return std::nullopt;
             out.push_back(static_cast<char>(hi * 16 + lo));
-            i += 2;
-        } else if (s[i] == '+' && plus_is_space) {
-            out.push_back(' ');
+            from = i + 3;
         } else {
-            out.push_back(s[i]);
+            out.push_back(' ');
+            from = i + 1;
         }
+        i = s.find_first_of(specials, from);
     }
+    out.append(s.substr(from));
     return out;
 }
 

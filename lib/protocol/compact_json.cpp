@@ -8,7 +8,7 @@
 namespace herald::protocol {
 
 namespace {
-constexpr std::size_t max_depth = 32;
+constexpr std::size_t max_depth = compact_json_max_depth;
 constexpr std::size_t max_keys = 16;
 
 class reader {

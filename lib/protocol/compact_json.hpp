@@ -6,9 +6,12 @@
 // else answers false and takes the full path, which validates and normalizes. Pure; any thread.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace herald::protocol {
+
+inline constexpr std::size_t compact_json_max_depth = 32;
 
 bool already_compact_json(std::string_view text);
 

@@ -59,5 +59,15 @@ TEST(PercentDecode, PlusIsSpaceOnlyWhenAsked) {
     EXPECT_FALSE(percent_decode("%", false));
 }
 
+TEST(PercentDecode, KeepsTheRunsBetweenEscapes) {
+    EXPECT_EQ(percent_decode("plain/path", false), "plain/path");
+    EXPECT_EQ(percent_decode("a%20b+c%2Bd", true), "a b c+d");
+    EXPECT_EQ(percent_decode("%41%42c", false), "ABc");
+    EXPECT_EQ(percent_decode("ab%41", false), "abA");
+    EXPECT_EQ(percent_decode("++", true), "  ");
+    EXPECT_FALSE(percent_decode("ab%4", false));
+    EXPECT_FALSE(percent_decode("ab%4g", false));
+}
+
 }  // namespace
 }  // namespace herald::http
