@@ -1,51 +1,38 @@
-// Inspect API: query checks, broker and hub look-ups, per-shard collection, JSON replies.
+// Inspect API: checks the query (lib/http/query_params), looks up the broker, the hub and every
+// shard, and answers with the bodies lib/protocol/inspect_json renders. Replies come from the
+// thread that finished the look-up (a shard's or the broker's).
 #include "sidecar/api_inspect.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
-#include <charconv>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
+#include "lib/http/query_params.hpp"
 #include "lib/model/channel.hpp"
 #include "lib/node/channel_page.hpp"
+#include "lib/protocol/inspect_json.hpp"
 #include "lib/protocol/json_codec.hpp"
 #include "lib/channels/subscriber.hpp"
 #include "sidecar/shard.hpp"
 
 namespace herald::sidecar {
 
-using json = nlohmann::ordered_json;  // members in the documented order
-
 namespace {
 
 api_reply error_reply(const model::error& e) { return {static_cast<unsigned>(e.status), protocol::error_json(e)}; }
-api_reply ok(const json& j) { return {200, j.dump(-1, ' ', false, json::error_handler_t::replace)}; }
+api_reply ok(std::string body) { return {200, std::move(body)}; }
 
 using model::errors::channel_not_found;
-using model::errors::invalid_parameter;
 
-std::optional<std::uint64_t> parse_number(const std::string& s) {
-    std::uint64_t n = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-    return n;
-}
-
-// limit=N: 1 to inspect_max_limit, default inspect_default_limit.
 model::result<std::size_t> parse_limit(const herald::http::request_target& t) {
-    auto v = t.param("limit");
-    if (!v) return inspect_default_limit;
-    auto n = parse_number(*v);
-    if (!n || *n == 0 || *n > inspect_max_limit)
-        return invalid_parameter("limit '" + *v + "' is not a number from 1 to " + std::to_string(inspect_max_limit),
-                                 "give limit=N with N from 1 to " + std::to_string(inspect_max_limit));
-    return static_cast<std::size_t>(*n);
+    return herald::http::parse_limit(t, inspect_default_limit, inspect_max_limit);
 }
 
-json nullable_time(std::int64_t ms) { return ms > 0 ? json(ms) : json(nullptr); }
+protocol::channel_summary summary(const broker::channel_info& i) {
+    return {i.channel, i.epoch, i.last_offset, i.first_available, i.history_size, i.publishes, i.last_published_at};
+}
 
 // Runs each(i) on every shard's thread, then last() once, on the thread of the shard that ended last.
 void on_every_shard(services& svc, std::function<void(std::size_t)> each, std::function<void()> last) {
@@ -65,23 +52,19 @@ void on_every_shard(services& svc, std::function<void(std::size_t)> each, std::f
         });
 }
 
-struct transport_counts {
-    std::size_t sse = 0, ws = 0;
-};
-
 // This node's subscribers of `channel` by transport, counted on each shard from the hub's lists.
-void count_subscribers(services& svc, const std::string& channel, std::function<void(transport_counts)> done) {
+void count_subscribers(services& svc, const std::string& channel, std::function<void(protocol::subscriber_counts)> done) {
     struct state {
         std::string channel;
         std::mutex mutex;
-        transport_counts counts;
+        protocol::subscriber_counts counts;
     };
     auto st = std::make_shared<state>();
     st->channel = channel;
     on_every_shard(
         svc,
         [&svc, st](std::size_t i) {
-            transport_counts local;
+            protocol::subscriber_counts local;
             for (const auto* s : svc.node.hub().local_subscribers(i, st->channel)) {
                 switch (s->transport()) {
                     case channels::transport::sse:
@@ -118,26 +101,6 @@ void starting_position(services& svc, const std::string& channel,
     });
 }
 
-json list_item(const broker::channel_info& i, std::size_t subscribers) {
-    return json{{"channel", i.channel},
-                {"subscribers", subscribers},
-                {"epoch", i.epoch},
-                {"last_offset", i.last_offset},
-                {"history_size", i.history_size},
-                {"publishes", i.publishes},
-                {"last_published_at", nullable_time(i.last_published_at)}};
-}
-
-std::string event_json(const model::event& ev) {
-    std::string out = "{\"offset\":" + std::to_string(ev.offset) + ",\"epoch\":" + protocol::json_quote(ev.epoch);
-    if (!ev.name.empty()) out.append(",\"event\":").append(protocol::json_quote(ev.name));
-    out.append(",\"data\":").append(ev.kind == model::data_kind::json ? ev.data : protocol::json_quote(ev.data));
-    out.append(",\"published_at\":").append(std::to_string(ev.published_at)).push_back('}');
-    return out;
-}
-
-const char* listener_name(listener_kind k) { return k == listener_kind::internal_listener ? "internal" : "public"; }
-
 }  // namespace
 
 void handle_channels_list(services& svc, const herald::http::request_target& target, api_callback reply) {
@@ -146,14 +109,12 @@ void handle_channels_list(services& svc, const herald::http::request_target& tar
         reply(error_reply(limit.err()));
         return;
     }
-    const auto prefix = target.param("prefix").value_or("");
-    if (!prefix.empty())
-        if (auto e = model::validate_channel(prefix)) {
-            reply(error_reply(invalid_parameter("prefix: " + e->message,
-                                                "a prefix is the start of channel names (prefix=news. lists news.*); "
-                                                "it takes no wildcards")));
-            return;
-        }
+    auto prefix_param = herald::http::parse_prefix(target);
+    if (!prefix_param) {
+        reply(error_reply(prefix_param.err()));
+        return;
+    }
+    const auto& prefix = *prefix_param;
     const auto cursor = target.param("cursor").value_or("");
     const std::size_t n = *limit;
     // n + 1 from each source: the first n of their union all come from these, and one more says
@@ -171,11 +132,11 @@ void handle_channels_list(services& svc, const herald::http::request_target& tar
             std::size_t pending = 0;
             api_callback reply;
             void finish() {
-                json items = json::array();
+                std::vector<protocol::channel_list_entry> entries;
+                entries.reserve(merged.infos.size());
                 for (std::size_t i = 0; i < merged.infos.size(); ++i)
-                    items.push_back(list_item(merged.infos[i], merged.subscribers[i]));
-                json next = merged.more && !merged.infos.empty() ? json(merged.infos.back().channel) : json(nullptr);
-                reply(ok(json{{"channels", std::move(items)}, {"next_cursor", std::move(next)}}));
+                    entries.push_back({summary(merged.infos[i]), merged.subscribers[i]});
+                reply(ok(protocol::channel_list_json(entries, merged.more)));
             }
         };
         auto pg = std::make_shared<page>();
@@ -212,20 +173,13 @@ void handle_channel_inspect(services& svc, std::string channel, api_callback rep
             reply(error_reply(info.err()));
             return;
         }
-        count_subscribers(svc, channel, [&svc, channel, held = std::move(*info), reply](transport_counts c) {
+        count_subscribers(svc, channel, [&svc, channel, held = std::move(*info), reply](protocol::subscriber_counts c) {
             if (!held && c.sse + c.ws == 0) {
                 reply(error_reply(channel_not_found(channel)));
                 return;
             }
             auto answer = [c, reply](const broker::channel_info& i) {
-                reply(ok(json{{"channel", i.channel},
-                              {"subscribers", {{"sse", c.sse}, {"ws", c.ws}, {"total", c.sse + c.ws}}},
-                              {"epoch", i.epoch},
-                              {"last_offset", i.last_offset},
-                              {"first_available", i.first_available},
-                              {"history_size", i.history_size},
-                              {"publishes", i.publishes},
-                              {"last_published_at", nullable_time(i.last_published_at)}}));
+                reply(ok(protocol::channel_json(summary(i), c)));
             };
             if (held) {
                 answer(*held);
@@ -252,16 +206,12 @@ void handle_channel_history(services& svc, std::string channel, const herald::ht
         reply(error_reply(limit.err()));
         return;
     }
-    std::optional<std::uint64_t> since;  // events after this offset; none: the newest `limit`
-    if (auto s = target.param("since")) {
-        since = *s == "earliest" ? std::optional<std::uint64_t>(0) : parse_number(*s);
-        if (!since) {
-            reply(error_reply(invalid_parameter("since '" + *s + "' is not an offset",
-                                                "give since=OFFSET (events after it) or since=earliest (all of "
-                                                "history); leave it out for the newest events")));
-            return;
-        }
+    auto since_param = herald::http::parse_since_offset(target);
+    if (!since_param) {
+        reply(error_reply(since_param.err()));
+        return;
     }
+    const std::optional<std::uint64_t> since = *since_param;  // events after it; none: the newest `limit`
     const std::size_t n = *limit;
     svc.node.broker().info(channel, [&svc, channel, since, n, reply](model::result<std::optional<broker::channel_info>> info) {
         if (!info) {
@@ -282,15 +232,7 @@ void handle_channel_history(services& svc, std::string channel, const herald::ht
                 reply(error_reply(h.err()));
                 return;
             }
-            std::string events = "[";
-            for (const auto& ev : h->events) {
-                if (events.size() > 1) events.push_back(',');
-                events.append(event_json(*ev));
-            }
-            events.push_back(']');
-            reply({200, "{\"channel\":" + protocol::json_quote(h->channel) + ",\"epoch\":" + protocol::json_quote(h->epoch) +
-                            ",\"events\":" + events + ",\"first_available\":" + std::to_string(h->first_available) +
-                            ",\"last_offset\":" + std::to_string(h->last_offset) + "}"});
+            reply(ok(protocol::channel_history_json(h->channel, h->epoch, h->events, h->first_available, h->last_offset)));
         });
     });
 }
@@ -308,14 +250,15 @@ void handle_connections(services& svc, const herald::http::request_target& targe
         std::mutex mutex;
         std::vector<connection_description> found;
     };
-    auto st = std::make_shared<state>();
-    st->user = target.param("user");
-    st->limit = *limit;
-    st->reply = std::move(reply);
-    if (st->user && st->user->empty()) {
-        st->reply(error_reply(invalid_parameter("user is empty", "give user=ID (a token's sub), or leave it out")));
+    auto user = herald::http::parse_user(target);
+    if (!user) {
+        reply(error_reply(user.err()));
         return;
     }
+    auto st = std::make_shared<state>();
+    st->user = std::move(*user);
+    st->limit = *limit;
+    st->reply = std::move(reply);
     on_every_shard(
         svc,
         [&svc, st](std::size_t i) {
@@ -330,19 +273,14 @@ void handle_connections(services& svc, const herald::http::request_target& targe
         [st] {
             auto& all = st->found;
             std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-            json list = json::array();
+            std::vector<protocol::connection_summary> shown;
             for (std::size_t i = 0; i < all.size() && i < st->limit; ++i) {
-                const auto& d = all[i];
-                list.push_back(json{{"id", d.id},
-                                    {"user", d.user ? json(*d.user) : json(nullptr)},
-                                    {"transport", d.transport},
-                                    {"listener", listener_name(d.origin.listener)},
-                                    {"channels", d.channels},
-                                    {"remote", d.origin.remote()},
-                                    {"connected_at", d.origin.connected_at_ms},
-                                    {"outbox_bytes", d.outbox_bytes}});
+                auto& d = all[i];
+                shown.push_back({d.id, std::move(d.user), d.transport,
+                                 d.origin.listener == listener_kind::internal_listener, std::move(d.channels),
+                                 d.origin.remote(), d.origin.connected_at_ms, d.outbox_bytes});
             }
-            st->reply(ok(json{{"connections", std::move(list)}, {"total", all.size()}}));
+            st->reply(ok(protocol::connections_json(shown, all.size())));
         });
 }
 
@@ -356,20 +294,25 @@ void handle_stats(services& svc, api_callback reply) {
     }
     const auto bs = svc.node.broker().stats();
     const auto& hub = svc.node.hub();
-    reply(ok(json{{"version", HERALD_VERSION},
-                  {"broker", svc.node.broker().kind()},
-                  {"started_at", svc.started_at_ms},
-                  {"uptime_ms", shard::now_ms() - svc.started_steady_ms},
-                  {"connections", {{"sse", v(m.sse_streams_open)}, {"ws", v(m.ws_open)}, {"total", v(m.connections_open)}}},
-                  {"channels", hub.channel_count()},
-                  {"broker_channels", bs.channels},
-                  {"subscriptions", hub.subscription_count()},
-                  {"history_events", bs.history_events},
-                  {"publishes", v(m.publishes)},
-                  {"publish_errors", v(m.publish_errors)},
-                  {"deliveries", deliveries},
-                  {"bytes_out", bytes_out},
-                  {"slow_consumer_disconnects", v(m.slow_consumer_disconnects)}}));
+    const auto broker_kind = svc.node.broker().kind();
+    protocol::node_stats s;
+    s.version = HERALD_VERSION;
+    s.broker = broker_kind;
+    s.started_at_ms = svc.started_at_ms;
+    s.uptime_ms = shard::now_ms() - svc.started_steady_ms;
+    s.sse_open = v(m.sse_streams_open);
+    s.ws_open = v(m.ws_open);
+    s.connections_open = v(m.connections_open);
+    s.channels = hub.channel_count();
+    s.broker_channels = bs.channels;
+    s.subscriptions = hub.subscription_count();
+    s.history_events = bs.history_events;
+    s.publishes = v(m.publishes);
+    s.publish_errors = v(m.publish_errors);
+    s.deliveries = deliveries;
+    s.bytes_out = bytes_out;
+    s.slow_consumer_disconnects = v(m.slow_consumer_disconnects);
+    reply(ok(protocol::stats_json(s)));
 }
 
 }  // namespace herald::sidecar
