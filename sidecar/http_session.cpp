@@ -93,11 +93,12 @@ std::string join(const std::vector<std::string>& v) {
 
 void http_session::handle(request& req) {
     head_ = req.method() == http::verb::head;
+    const auto fields = scan_fields(req);
     // CORS on the public listener only (lib/auth/browser_rules.hpp).
     origin_ = kind_ == listener_kind::public_listener
-                  ? auth::allow_origin_value(req[http::field::origin], svc_.cfg().auth.allowed_origins)
+                  ? auth::allow_origin_value(fields.origin, svc_.cfg().auth.allowed_origins)
                   : std::string();
-    if (auto e = guard_request(req, kind_, svc_.cfg(), svc_.access())) {
+    if (auto e = guard_request(req, fields, kind_, svc_.cfg(), svc_.access())) {
         if (e->status != 400) {
             refuse(*e, req);
         } else {
@@ -113,7 +114,7 @@ void http_session::handle(request& req) {
     }
     auto route = herald::http::match_route(kind_, req.method_string(), target->path);
     if (kind_ == listener_kind::internal_listener && route.needs_api_key) {
-        if (auto e = svc_.access().check_api_key(herald::http::bearer_token(req[http::field::authorization]))) {
+        if (auto e = svc_.access().check_api_key(herald::http::bearer_token(fields.authorization))) {
             refuse(*e, req);
             return;
         }
@@ -154,18 +155,19 @@ void http_session::handle(request& req) {
                 answer({200, "text/event-stream; charset=utf-8", {}});
                 return;
             }
-            start_sse(req, std::move(*target));
+            start_sse(req, fields, std::move(*target));
             return;
         case route_id::ws:
-            start_ws(req, std::move(*target));
+            start_ws(req, fields, std::move(*target));
             return;
         default:
-            call_api(req, std::move(route), std::move(*target));
+            call_api(req, fields, std::move(route), std::move(*target));
             return;
     }
 }
 
-void http_session::call_api(request& req, herald::http::route_match route, request_target target) {
+void http_session::call_api(request& req, const request_fields& fields, herald::http::route_match route,
+                            request_target target) {
     // The reply may come from the broker's thread; bring it back to this shard.
     auto version = req.version();
     auto keep_alive = req.keep_alive();
@@ -181,19 +183,19 @@ void http_session::call_api(request& req, herald::http::route_match route, reque
         });
     };
     dispatch_api(svc_,
-                 {std::move(route), std::move(target), std::string(req[http::field::content_type]),
-                  std::string(req["Idempotency-Key"]), std::move(req.body())},
+                 {std::move(route), std::move(target), std::string(fields.content_type),
+                  std::string(fields.idempotency_key), std::move(req.body())},
                  std::move(done));
 }
 
-herald::http::stream_request http_session::stream_request_of(const request& req, request_target target) const {
+herald::http::stream_request http_session::stream_request_of(const request_fields& fields, request_target target) const {
     herald::http::stream_request r;
     r.listener = kind_;
     r.target = std::move(target);
-    r.authorization = req[http::field::authorization];
-    r.cookie = req[http::field::cookie];
-    r.origin = req[http::field::origin];
-    r.last_event_id = req["Last-Event-ID"];
+    r.authorization = fields.authorization;
+    r.cookie = fields.cookie;
+    r.origin = fields.origin;
+    r.last_event_id = fields.last_event_id;
     return r;
 }
 
@@ -218,8 +220,8 @@ shard_socket http_session::hand_off() {
     return sock;
 }
 
-void http_session::start_sse(request& req, request_target target) {
-    auto decision = herald::http::admit_sse(stream_request_of(req, std::move(target)), svc_.cfg(), svc_.access());
+void http_session::start_sse(request& req, const request_fields& fields, request_target target) {
+    auto decision = herald::http::admit_sse(stream_request_of(fields, std::move(target)), svc_.cfg(), svc_.access());
     if (const auto* no = std::get_if<herald::http::stream_refusal>(&decision)) {
         if (no->auth)
             refuse(no->error, req);
@@ -240,7 +242,7 @@ void http_session::start_sse(request& req, request_target target) {
     std::make_shared<sse_session>(svc_, home_, hand_off(), id_, std::move(p))->start();
 }
 
-void http_session::start_ws(request& req, request_target target) {
+void http_session::start_ws(request& req, const request_fields& fields, request_target target) {
     protocol::ws_upgrade_headers h{req.method_string(), req.version(), req[http::field::upgrade],
                                    req[http::field::connection], req[http::field::sec_websocket_key],
                                    req[http::field::sec_websocket_version]};
@@ -251,7 +253,7 @@ void http_session::start_ws(request& req, request_target target) {
         reply(std::move(res));
         return;
     }
-    auto decision = herald::http::admit_ws(stream_request_of(req, std::move(target)), svc_.cfg(), svc_.access());
+    auto decision = herald::http::admit_ws(stream_request_of(fields, std::move(target)), svc_.cfg(), svc_.access());
     if (const auto* no = std::get_if<herald::http::stream_refusal>(&decision)) {
         svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
         reply_error(no->error, req.version(), false);

@@ -15,6 +15,7 @@
 #include "lib/http/router.hpp"
 #include "lib/http/stream_admission.hpp"
 #include "sidecar/connection.hpp"
+#include "sidecar/request_fields.hpp"
 #include "sidecar/response_bytes.hpp"
 #include "sidecar/services.hpp"
 
@@ -23,7 +24,6 @@ namespace herald::sidecar {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-using request = http::request<http::string_body>;
 
 class http_session final : public connection, public std::enable_shared_from_this<http_session> {
 public:
@@ -42,13 +42,14 @@ private:
     void read_request();
     void on_read(beast::error_code ec);
     void handle(request& req);
-    void call_api(request& req, herald::http::route_match route, herald::http::request_target target);
-    herald::http::stream_request stream_request_of(const request& req, herald::http::request_target target) const;
+    void call_api(request& req, const request_fields& fields, herald::http::route_match route,
+                  herald::http::request_target target);
+    herald::http::stream_request stream_request_of(const request_fields& fields, herald::http::request_target target) const;
     // Counts and logs an auth refusal (never the credentials) and answers it.
     void refuse(const model::error& e, const request& req);
     void count_refusal(const model::error& e, std::string_view what);
-    void start_sse(request& req, herald::http::request_target target);
-    void start_ws(request& req, herald::http::request_target target);
+    void start_sse(request& req, const request_fields& fields, herald::http::request_target target);
+    void start_ws(request& req, const request_fields& fields, herald::http::request_target target);
     // Gives the socket up to a stream session: this session is done.
     shard_socket hand_off();
     void reply(http_reply res);

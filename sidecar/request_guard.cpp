@@ -34,19 +34,19 @@ bool transfer_encoding_ok(const request& req) {
 }
 }  // namespace
 
-std::optional<model::error> guard_request(const request& req, listener_kind kind, const config::config& cfg,
+std::optional<model::error> guard_request(const request& req, const request_fields& fields, listener_kind kind, const config::config& cfg,
                                           const auth::access_policy& auth) {
-    const auto hosts = req.count(http::field::host);
+    const auto hosts = fields.hosts;
     if (hosts > 1) return model::errors::bad_request("the request carries " + std::to_string(hosts) + " Host headers");
     if (hosts == 0 && req.version() >= 11) return model::errors::bad_request("an HTTP/1.1 request needs a Host header");
-    if (!transfer_encoding_ok(req))
+    if (fields.transfer_encoding && !transfer_encoding_ok(req))
         return model::errors::bad_request("Transfer-Encoding '" + std::string(req[http::field::transfer_encoding]) +
                                           "' does not end in chunked");
     if (kind != listener_kind::internal_listener) return std::nullopt;
-    if (hosts == 1 && !auth::internal_host_allowed(req[http::field::host], cfg.internal_hosts))
-        return model::errors::host_not_allowed(std::string(req[http::field::host]));
-    if (auth::browser_cross_origin(req[http::field::origin], req["Sec-Fetch-Site"])) {
-        auto key = herald::http::bearer_token(req[http::field::authorization]);
+    if (hosts == 1 && !auth::internal_host_allowed(fields.host, cfg.internal_hosts))
+        return model::errors::host_not_allowed(std::string(fields.host));
+    if (auth::browser_cross_origin(fields.origin, fields.sec_fetch_site)) {
+        auto key = herald::http::bearer_token(fields.authorization);
         if (!auth.publisher_keys() || !key || auth.check_api_key(key)) return model::errors::cross_origin_refused();
     }
     return std::nullopt;

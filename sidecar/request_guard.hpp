@@ -4,23 +4,20 @@
 // Pure over the parsed request and the settings in force; called on the connection's shard thread.
 #pragma once
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <optional>
 
 #include "lib/auth/access_policy.hpp"
 #include "lib/config/config.hpp"
 #include "lib/model/error.hpp"
 #include "sidecar/connection.hpp"
+#include "sidecar/request_fields.hpp"
 
 namespace herald::sidecar {
-
-using request = boost::beast::http::request<boost::beast::http::string_body>;
 
 // The error to answer (and close the connection after), or nullopt when the request may proceed.
 // Order: framing (400) → Host on the internal listener (421) → cross-origin browser without a
 // valid API key on the internal listener (403 cross_origin_refused).
-std::optional<model::error> guard_request(const request& req, listener_kind kind, const config::config& cfg,
+std::optional<model::error> guard_request(const request& req, const request_fields& fields, listener_kind kind, const config::config& cfg,
                                           const auth::access_policy& auth);
 
 }  // namespace herald::sidecar

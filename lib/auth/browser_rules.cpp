@@ -15,9 +15,23 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && iequal(s.substr(s.size() - suffix.size()), suffix);
 }
 
-bool ipv4_literal(const std::string& s) {
-    in_addr a{};
-    return inet_pton(AF_INET, s.c_str(), &a) == 1;
+// Dotted-quad as inet_pton(AF_INET) reads it: four decimal octets of at most 255, no leading zero.
+bool ipv4_literal(std::string_view s) {
+    int octets = 0, value = 0, digits = 0;
+    for (char c : s) {
+        if (c >= '0' && c <= '9') {
+            if (digits > 0 && value == 0) return false;
+            value = value * 10 + (c - '0');
+            if (value > 255) return false;
+            ++digits;
+        } else if (c == '.') {
+            if (digits == 0 || ++octets == 4) return false;
+            value = digits = 0;
+        } else {
+            return false;
+        }
+    }
+    return digits > 0 && octets == 3;
 }
 
 bool ipv6_literal(const std::string& s) {
@@ -79,7 +93,7 @@ bool internal_host_allowed(std::string_view host, const std::vector<std::string>
     if (name.empty()) return false;
     if (name.back() == '.') name.remove_suffix(1);  // the fully qualified spelling "localhost."
     if (iequal(name, "localhost") || ends_with_ci(name, ".localhost")) return true;
-    if (ipv4_literal(std::string(name))) return true;
+    if (ipv4_literal(name)) return true;
     for (const auto& n : names)
         if (iequal(n, name)) return true;
     return false;

@@ -17,8 +17,12 @@ std::vector<std::string> request_target::params(std::string_view name) const {
 }
 
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
-    const std::string_view specials = plus_is_space ? std::string_view("%+") : std::string_view("%");
-    auto i = s.find_first_of(specials);
+    auto next_special = [&](std::size_t from) -> std::size_t {
+        for (std::size_t i = from; i < s.size(); ++i)
+            if (s[i] == '%' || (plus_is_space && s[i] == '+')) return i;
+        return std::string_view::npos;
+    };
+    auto i = next_special(0);
     if (i == std::string_view::npos) return std::string(s);  // the common case: nothing to decode
     std::string out;
     out.reserve(s.size());
@@ -41,7 +45,7 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
             out.push_back(' ');
             from = i + 1;
         }
-        i = s.find_first_of(specials, from);
+        i = next_special(from);
     }
     out.append(s.substr(from));
     return out;

@@ -11,6 +11,14 @@ namespace {
 constexpr std::size_t max_depth = compact_json_max_depth;
 constexpr std::size_t max_keys = 16;
 
+// Bytes a string may hold as they are: printable ASCII but the quote and the backslash (escapes,
+// control and non-ASCII bytes are re-written by the full path).
+constexpr std::array<bool, 256> plain_byte = [] {
+    std::array<bool, 256> t{};
+    for (int b = 0x20; b < 0x80; ++b) t[static_cast<std::size_t>(b)] = b != '"' && b != '\\';
+    return t;
+}();
+
 class reader {
 public:
     explicit reader(std::string_view t) : t_(t) {}
@@ -91,15 +99,13 @@ private:
     }
 
     bool string(std::string_view& out) {
-        const std::size_t start = ++i_;
-        while (i_ < t_.size() && t_[i_] != '"') {
-            const auto b = static_cast<unsigned char>(t_[i_]);
-            if (b == '\\' || b < 0x20 || b >= 0x80) return false;  // escapes and non-ASCII are re-written
-            ++i_;
-        }
-        if (i_ == t_.size()) return false;
-        out = t_.substr(start, i_ - start);
-        ++i_;
+        const char* p = t_.data() + ++i_;
+        const char* const end = t_.data() + t_.size();
+        const char* const start = p;
+        while (p != end && plain_byte[static_cast<unsigned char>(*p)]) ++p;
+        if (p == end || *p != '"') return false;  // unterminated, an escape, a control or non-ASCII byte
+        out = std::string_view(start, static_cast<std::size_t>(p - start));
+        i_ = static_cast<std::size_t>(p - t_.data()) + 1;
         return true;
     }
 

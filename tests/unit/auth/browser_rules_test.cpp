@@ -54,5 +54,13 @@ TEST(BrowserRules, InternalHostsAreLoopbackNamesIpLiteralsOrConfiguredNames) {
         EXPECT_FALSE(internal_host_allowed(h, names)) << h;
 }
 
+TEST(BrowserRules, AnIpv4HostIsADottedQuadAsInetPtonReadsIt) {
+    for (const char* h : {"0.0.0.0", "255.255.255.255", "10.20.30.40:99", "1.2.3.0"})
+        EXPECT_TRUE(internal_host_allowed(h, {})) << h;
+    for (const char* h : {"256.1.1.1", "1.2.3.04", "01.2.3.4", "1.2.3.4.5", "1..2.3", "1.2.3.", ".1.2.3", "1.2.3",
+                          "1.2.3.4a", "1.2.3.-4", "1.2.3.1000"})
+        EXPECT_FALSE(internal_host_allowed(h, {})) << h;
+}
+
 }  // namespace
 }  // namespace herald::auth
