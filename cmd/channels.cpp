@@ -73,6 +73,8 @@ int run_inspect(context& ctx, const inspect_channel_options& o) {
     }
     const auto subs = j->value("subscribers", ordered_json::object());
     const auto last = j->value("last_published_at", ordered_json());
+    const auto policy = j->value("policy", ordered_json::object());
+    const auto pattern = policy.value("pattern", ordered_json());
     const std::vector<std::pair<std::string, std::string>> lines = {
         {"channel", cell(j->value("channel", ordered_json()))},
         {"subscribers", cell(subs.value("total", ordered_json())) + " (sse " + cell(subs.value("sse", ordered_json())) +
@@ -83,6 +85,11 @@ int run_inspect(context& ctx, const inspect_channel_options& o) {
         {"history size", cell(j->value("history_size", ordered_json()))},
         {"publishes", cell(j->value("publishes", ordered_json()))},
         {"last published", last.is_number() ? format_time(last) + " UTC (" + format_age(last) + " ago)" : "never"},
+        {"policy", pattern.is_string() ? "channels entry " + pattern.get<std::string>() : "global settings (no channels entry matches)"},
+        {"history limits", cell(policy.value("history_size", ordered_json())) + " events, " +
+                               cell(policy.value("history_ttl_ms", ordered_json())) + " ms, " +
+                               cell(policy.value("history_max_bytes", ordered_json())) + " bytes"},
+        {"public", policy.value("public", false) ? "yes (no token needed)" : "no"},
     };
     std::size_t w = 0;
     for (const auto& [k, v] : lines) w = std::max(w, k.size());
@@ -114,7 +121,8 @@ runner register_channels(CLI::App& app, context& ctx) {
         "\n"
         "Channels are those the broker holds (published to) and those with subscribers on this node.");
 
-    auto* inspect = group->add_subcommand("inspect", "Show one channel: subscribers by transport, position, history");
+    auto* inspect = group->add_subcommand("inspect",
+                                          "Show one channel: subscribers by transport, position, history, policy");
     auto io = std::make_shared<inspect_channel_options>();
     inspect->add_option("CHANNEL", io->channel, "Channel to show")->required();
     add_inspect_options(inspect, io->common);
@@ -123,6 +131,8 @@ runner register_channels(CLI::App& app, context& ctx) {
         "  herald channels inspect news\n"
         "  herald channels inspect user:42 --json\n"
         "\n"
+        "The policy is the channels entry of the config file that matches (first match wins) and the\n"
+        "history limits and public setting in force for the channel.\n"
         "Exits 1 with channel_not_found for a channel with no subscribers that nothing was published to.");
 
     return [&ctx, lo, io, list, inspect]() -> int {

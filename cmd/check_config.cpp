@@ -5,6 +5,7 @@
 
 #include "cmd/commands.hpp"
 #include "cmd/settings.hpp"
+#include "lib/config/channel_policies.hpp"
 #include "sidecar/auth_setup.hpp"
 
 namespace herald::cmd {
@@ -21,6 +22,8 @@ int check(context& ctx, const check_options& o) {
     config::config cfg;
     apply_config_file(cfg, o.file, problems);
     config::validate(cfg, problems);
+    for (auto& p : problems)
+        if (p.source.empty()) p.source = o.file;  // checks across settings name the file too
     for (auto& p : sidecar::check_access_setup(cfg)) {
         p.source = o.file;
         problems.push_back(std::move(p));
@@ -32,6 +35,8 @@ int check(context& ctx, const check_options& o) {
             out["problems"].push_back({{"key", p.key}, {"value", p.value}, {"message", p.message}});
         out["settings"] = nlohmann::ordered_json::object();
         for (const auto& spec : config::options()) out["settings"][std::string(spec.key)] = config::show_value(cfg, spec);
+        out["channels"] = nlohmann::ordered_json::array();
+        for (const auto& r : cfg.channels) out["channels"].push_back(config::describe_rule(r));
         ctx.out << out.dump() << "\n";
         return problems.empty() ? exit_ok : exit_failure;
     }
@@ -45,6 +50,9 @@ int check(context& ctx, const check_options& o) {
     ctx.out << o.file << ": ok; herald serve --config " << o.file << " would run with:\n";
     for (const auto& spec : config::options())
         ctx.out << "  " << spec.key << std::string(width - spec.key.size() + 2, ' ') << config::show_value(cfg, spec)
+                << "\n";
+    for (std::size_t i = 0; i < cfg.channels.size(); ++i)
+        ctx.out << "  channels[" << i << "]" << std::string(width + 2 > 11 ? width + 2 - 11 : 1, ' ') << config::describe_rule(cfg.channels[i])
                 << "\n";
     return exit_ok;
 }

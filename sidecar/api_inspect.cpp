@@ -178,8 +178,15 @@ void handle_channel_inspect(services& svc, std::string channel, api_callback rep
                 reply(error_reply(channel_not_found(channel)));
                 return;
             }
-            auto answer = [c, reply](const broker::channel_info& i) {
-                reply(ok(protocol::channel_json(summary(i), c)));
+            auto answer = [&svc, c, reply](const broker::channel_info& i) {
+                const auto p = svc.policies().resolve(i.channel);
+                protocol::channel_policy_summary ps;
+                if (p.pattern) ps.pattern = *p.pattern;
+                ps.history_size = p.history_size;
+                ps.history_ttl_ms = p.history_ttl_ms;
+                ps.history_max_bytes = p.history_max_bytes;
+                ps.public_channel = p.public_channel;
+                reply(ok(protocol::channel_json(summary(i), c, ps)));
             };
             if (held) {
                 answer(*held);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "lib/auth/channel_pattern.hpp"
+#include "lib/config/channel_policies.hpp"
 #include "sidecar/listener.hpp"
 
 namespace herald::sidecar {
@@ -26,6 +27,8 @@ auth::policy_config policy_settings(const config::config& cfg, std::vector<confi
     for (const auto& k : a.api_keys)
         if (k.empty()) problems.push_back({"auth.api_key", "", "\"\"", "an API key is empty"});
     pc.public_patterns = a.public_channels;
+    auto policies = std::make_shared<const config::channel_policies>(cfg);
+    pc.is_public = [policies](std::string_view channel) { return policies->resolve(channel).public_channel; };
     pc.api_keys = a.api_keys;
     pc.verify.audience = a.jwt_audience;
     pc.verify.issuer = a.jwt_issuer;

@@ -23,10 +23,17 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
     node_ = std::make_unique<node::node>(*broker_, *hub_);
     auth_ = make_access_policy(cfg_, clock_);
     metrics_ = std::make_unique<metrics>(shards_->shard_count());
-    services_ = std::make_unique<services>(cfg_, *auth_, *node_, *metrics_, *shards_, *log_);
+    channel_policies_.push_back(std::make_unique<const config::channel_policies>(cfg_));
+    services_ = std::make_unique<services>(cfg_, *auth_, *channel_policies_.back(), *node_, *metrics_, *shards_, *log_);
 }
 
 std::unique_ptr<broker::broker> server::make_broker() {
+    // Each publish asks the channel policies in force (SIGHUP swaps them); the services exist
+    // before the first publish can arrive.
+    auto history_for = [this](const std::string& channel) {
+        const auto p = services_->policies().resolve(channel);
+        return broker::history_limits{p.history_size, p.history_ttl_ms, p.history_max_bytes};
+    };
     if (cfg_.broker == "memory") {
         broker::memory_broker_options mo;
         mo.history_size = cfg_.history.size;
@@ -34,6 +41,7 @@ std::unique_ptr<broker::broker> server::make_broker() {
         mo.history_max_bytes = cfg_.history.max_bytes;
         mo.idempotency_window_ms = cfg_.history.idempotency_window_ms;
         mo.max_channels = cfg_.history.max_channels;
+        mo.history_for = history_for;
         mo.sweep_interval_ms = 1000;  // expired idempotency keys and idle channels go within a second
         mo.in_use = [hub = hub_.get()](const std::string& channel) { return hub->subscribers(channel) > 0; };
         return std::make_unique<broker::memory_broker>(clock_, mo);
@@ -44,6 +52,7 @@ std::unique_ptr<broker::broker> server::make_broker() {
     ro.history_max_bytes = cfg_.history.max_bytes;
     ro.idempotency_window_ms = cfg_.history.idempotency_window_ms;
     ro.max_channels = cfg_.history.max_channels;
+    ro.history_for = history_for;
     ro.command_timeout = std::chrono::milliseconds(cfg_.redis.command_timeout_ms);
     ro.ping_interval = std::chrono::milliseconds(cfg_.redis.ping_interval_ms);
     // A connect (with AUTH/SELECT/PING) is held to the same deadline as any command, so a hung
@@ -86,11 +95,15 @@ std::vector<std::string> server::reload(config::config next) {
     keep("redis.ping_interval", next.redis.ping_interval_ms, current.redis.ping_interval_ms);
     auto policy = make_access_policy(next, clock_);  // throws: nothing has changed yet
     auto cfg = std::make_unique<const config::config>(std::move(next));
-    services_->swap_in(*cfg, *policy);
+    auto channel_policies = std::make_unique<const config::channel_policies>(*cfg);
+    const auto changes = config::describe_policy_changes(current.channels, cfg->channels);
+    services_->swap_in(*cfg, *policy, *channel_policies);
     log_->set_level(spdlog::level::from_str(cfg->log_level));
     announce_access_policy(*cfg, *policy, *log_);
+    for (const auto& line : changes) log_->info("SIGHUP: {}", line);
     configs_.push_back(std::move(cfg));
     policies_.push_back(std::move(policy));
+    channel_policies_.push_back(std::move(channel_policies));
     return restart;
 }
 
@@ -121,6 +134,8 @@ void server::start() {
         started_ = true;
     }
     announce_access_policy(cfg_, *auth_, *log_);
+    for (std::size_t i = 0; i < cfg_.channels.size(); ++i)
+        log_->info("channel policy channels[{}]: {}", i, config::describe_rule(cfg_.channels[i]));
     log_->info("herald {} listening: public http://{} (SSE, WebSocket), internal http://{} (publish API), broker {}, {} threads",
                HERALD_VERSION, public_endpoint(), internal_endpoint(), broker_->kind(), shards_->shard_count());
 }

@@ -17,6 +17,7 @@
 #include "lib/auth/access_policy.hpp"
 #include "lib/broker/broker.hpp"
 #include "lib/channels/hub.hpp"
+#include "lib/config/channel_policies.hpp"
 #include "lib/config/config.hpp"
 #include "lib/node/node.hpp"
 #include "lib/util/clock.hpp"
@@ -38,7 +39,7 @@ public:
     void abort();                 // any thread: end every connection now (a second signal)
     bool finished();              // wait() has completed
     // SIGHUP: applies the reloadable settings of `next` (limits, timeouts, auth keys and patterns,
-    // API keys, log level) to new requests and streams without dropping any connection. Returns
+    // API keys, log level, channel policies by pattern) to new requests and streams without dropping any connection. Returns
     // the keys that changed but need a restart (they keep their running values). Throws
     // std::runtime_error, keeping everything as it was, when `next` cannot be applied.
     std::vector<std::string> reload(config::config next);
@@ -65,6 +66,7 @@ private:
     std::mutex reload_mutex_;
     std::vector<std::unique_ptr<const config::config>> configs_;
     std::vector<std::unique_ptr<auth::access_policy>> policies_;
+    std::vector<std::unique_ptr<const config::channel_policies>> channel_policies_;
     std::shared_ptr<listener> public_, internal_;
     std::mutex mutex_;
     std::condition_variable cv_;

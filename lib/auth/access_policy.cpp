@@ -33,8 +33,12 @@ std::optional<model::error> access_policy::subscribe_refusal(const identity& who
         if (who.sub && channel.substr(user_channel_prefix.size()) == *who.sub) return std::nullopt;
         return who.authenticated ? model::errors::forbidden_channel(channel) : model::errors::token_required(channel);
     }
-    for (const auto& p : cfg_.public_patterns)
-        if (pattern_matches(p, channel)) return std::nullopt;
+    if (cfg_.is_public) {
+        if (cfg_.is_public(channel)) return std::nullopt;
+    } else {
+        for (const auto& p : cfg_.public_patterns)
+            if (pattern_matches(p, channel)) return std::nullopt;
+    }
     if (!who.authenticated) return model::errors::token_required(channel);
     for (const auto& p : who.channels)
         if (pattern_matches(p, channel)) return std::nullopt;

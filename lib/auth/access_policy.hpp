@@ -5,11 +5,13 @@
 // (every channel, no token needed; a token is refused since it cannot be checked). With keys:
 // - a presented token must verify, or the request is refused (never treated as anonymous);
 // - `user:<sub>` is readable only with a token whose sub is <sub>: no pattern grants it;
-// - other channels: public patterns need no token; otherwise the token's `channels` must match.
+// - other channels: public ones need no token (public patterns, or the channel policy by pattern
+//   when is_public is set); otherwise the token's `channels` must match.
 // Publishers and trusted tools (internal listener): any configured API key as a Bearer token;
 // with no API key configured the internal listener is open (it is loopback-only then).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +41,9 @@ struct identity {
 struct policy_config {
     key_set keys;
     std::vector<std::string> public_patterns;  // validated by the caller (validate_pattern)
+    // When set, decides instead of public_patterns whether a (non-user:) channel needs no token:
+    // the channel policies by pattern, which fall back to the public patterns. Any thread.
+    std::function<bool(std::string_view channel)> is_public;
     verify_options verify;
     std::vector<std::string> api_keys;
 };

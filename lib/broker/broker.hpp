@@ -26,6 +26,16 @@ public:
     virtual void on_event(const model::event_ptr& ev) = 0;
 };
 
+// How much history one channel keeps: events, age and bytes (data + 64 per event; 0: no byte bound).
+struct history_limits {
+    std::size_t size = 100;
+    std::int64_t ttl_ms = 10 * 60 * 1000;
+    std::size_t max_bytes = 1 << 20;
+};
+// The limits for a channel (its policy by pattern), asked at each publish to it; any thread, must
+// not block or call into the broker.
+using history_limits_fn = std::function<history_limits(const std::string& channel)>;
+
 // A channel's stream state and the history after a given offset.
 struct channel_history {
     std::string channel;

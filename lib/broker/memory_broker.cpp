@@ -161,6 +161,8 @@ std::size_t memory_broker::sweep() {
 
 void memory_broker::publish(model::publish_request req, publish_callback done) {
     model::publish_result result;
+    const auto limits = opts_.history_for ? opts_.history_for(req.channel)
+                                          : history_limits{opts_.history_size, opts_.history_ttl_ms, opts_.history_max_bytes};
     for (;;) {
         state_ptr ch = find_or_create(req.channel);
         if (!ch) {
@@ -192,6 +194,7 @@ void memory_broker::publish(model::publish_request req, publish_callback done) {
         ev->kind = req.kind;
         ev->published_at = now;
         ch->last_published_at = now;
+        ch->history.set_limits(limits.size, limits.ttl_ms, limits.max_bytes);
         ch->history.evict_expired(now);
         ch->history.append(ev);
         result.channel = ev->channel;

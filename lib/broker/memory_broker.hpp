@@ -33,6 +33,9 @@ struct memory_broker_options {
     std::int64_t idempotency_window_ms = 5 * 60 * 1000;
     std::size_t idempotency_keys_per_channel = 1000;
     std::size_t max_channels = 100000;
+    // When set, each channel's history limits (policy by pattern), asked at every publish to it;
+    // a channel that has history takes changed limits then. Otherwise the three above, for all.
+    history_limits_fn history_for;
     std::int64_t sweep_interval_ms = 0;  // > 0: a thread of the broker calls sweep() this often (real time)
     // Whether a channel has subscribers (the node's hub): such a channel is never idle, so a quiet
     // channel that someone watches keeps its epoch and its subscribers get no reset. Any thread;

@@ -120,7 +120,7 @@ struct redis_broker::impl {
 
     void schedule_stats() {
         // Often enough that channels with subscribers are touched well within keep.
-        const auto keep = calls.keep_ms();
+        const auto keep = calls.touch_within_ms();
         auto every = opts.stats_interval;
         if (keep > 0) every = std::min(every, std::chrono::milliseconds(std::max<std::int64_t>(keep / 4, 50)));
         stats_timer.expires_after(every);
@@ -146,7 +146,8 @@ struct redis_broker::impl {
     // Keeps the keys of channels with subscribers on this node alive (and this node's position of
     // them), every keep/4.
     void touch_live(std::int64_t now, std::int64_t keep) {
-        if (!opts.live_channels || !cmd.ready() || now - last_touch_ms < keep / 4) return;
+        if (!opts.live_channels || !cmd.ready() || now - last_touch_ms < std::min(keep, calls.touch_within_ms()) / 4)
+            return;
         last_touch_ms = now;
         const auto live = opts.live_channels();
         calls.touch(now, live);

@@ -63,6 +63,10 @@ struct redis_broker_options {
     std::int64_t idempotency_window_ms = 5 * 60 * 1000;
     std::size_t history_max_bytes = 1 << 20;  // per channel: data + 64 per event; 0: no byte bound
     std::size_t max_channels = 100000;        // channels with state in Redis at once
+    // When set, each channel's history limits (policy by pattern), asked at every publish to it and
+    // passed to the publish script; the channel's keys then live max(its ttl, idempotency window).
+    // Otherwise the three history options above, for all.
+    history_limits_fn history_for;
     std::string key_prefix = "herald:";  // keys and pub/sub channels; no glob characters (*?[])
     std::chrono::milliseconds command_timeout{2000};  // a command not answered by then: broker_timeout
     std::chrono::milliseconds ping_interval{1000};    // both connections are probed this often

@@ -66,6 +66,12 @@ std::int64_t redis_script_calls::keep_ms() const {
     return opts_.history_ttl_ms > 0 ? std::max(opts_.history_ttl_ms, opts_.idempotency_window_ms) : 0;
 }
 
+std::int64_t redis_script_calls::touch_within_ms() const {
+    const auto keep = keep_ms();
+    if (keep <= 0 || !opts_.history_for) return keep;
+    return std::min(keep, std::max<std::int64_t>(opts_.idempotency_window_ms, 1));
+}
+
 void redis_script_calls::load() {
     for (const auto* s : {&publish_, &read_, &info_, &list_, &sweep_, &touch_})
         cmd_.command({"SCRIPT", "LOAD", s->text}, [](redisReply*) {});
@@ -134,19 +140,25 @@ void redis_script_calls::publish(model::publish_request req, broker::publish_cal
                        ",\"kind\":\"" + (req.kind == model::data_kind::text ? "text" : "json") +
                        "\",\"data\":" + json_string(req.data) + "}";
     const auto cost = req.data.size() + 64;  // history::history_ring::cost, the same rule
+    const auto limits = opts_.history_for
+                            ? opts_.history_for(req.channel)
+                            : history_limits{opts_.history_size, opts_.history_ttl_ms, opts_.history_max_bytes};
+    const std::int64_t keep =
+        limits.ttl_ms > 0 ? std::max(limits.ttl_ms, opts_.idempotency_window_ms) : 0;
     std::vector<std::string> args{req.channel,
                                   fresh_epoch(),
                                   std::to_string(now),
-                                  std::to_string(opts_.history_size),
-                                  std::to_string(opts_.history_ttl_ms),
+                                  std::to_string(limits.size),
+                                  std::to_string(limits.ttl_ms),
                                   std::to_string(opts_.idempotency_window_ms),
                                   std::move(body),
                                   key("ev:", req.channel),
-                                  std::to_string(opts_.history_max_bytes),
+                                  std::to_string(limits.max_bytes),
                                   std::to_string(cost),
-                                  std::to_string(keep_ms()),
+                                  std::to_string(keep),
                                   std::to_string(opts_.max_channels),
-                                  P};
+                                  P,
+                                  keep < keep_ms() ? "1" : "0"};
     eval(publish_, keys, args, [this, channel = req.channel, done = std::move(done)](redisReply* r) {
         const auto what = "publish to '" + channel + "'";
         if (!r) return done(unavailable(what));

@@ -36,6 +36,10 @@ public:
     // How long a channel's keys outlive its last publish: max(history ttl, idempotency window), or
     // 0 when history does not expire.
     std::int64_t keep_ms() const;
+    // The shortest keep any channel may have: keep_ms(), or with policies by pattern the
+    // idempotency window when shorter (a channel's keep is at least that). Watched channels are
+    // touched well within it.
+    std::int64_t touch_within_ms() const;
     // Loads every script ahead of the first EVALSHA (a NOSCRIPT falls back to EVAL anyway).
     void load();
 

@@ -8,7 +8,9 @@
 //   P seen                  zset     the same channels scored by their last publish (ms): the channel
 //                                    cap counts it, prune() drops the names whose keys expired
 //   P m:<ch>                hash     epoch, offset (last assigned), publishes, last_at (ms), bytes
-//                                    (history cost); PEXPIRE keep, refreshed by every publish
+//                                    (history cost), ttl and keep (ms: the channel's history age and
+//                                    key lifetime as of its last publish, by its policy; reads, inspect
+//                                    and touch use them); PEXPIRE keep, refreshed by every publish
 //   P h:<ch>                list     the history: event JSON, oldest first, offsets contiguous, each
 //                                    starting {"published_at":<ms>,"cost":<data bytes + 64>,... so age
 //                                    and cost are read cheaply; PEXPIRE keep like the hash
@@ -72,9 +74,9 @@ local function prune(seen, channels, prefix, cutoff, now, n)
   return #names
 end
 local function describe(mkey, hkey, now, ttl)
-  local m = redis.call('HMGET', mkey, 'epoch', 'offset', 'publishes', 'last_at')
+  local m = redis.call('HMGET', mkey, 'epoch', 'offset', 'publishes', 'last_at', 'ttl')
   if not m[1] then return nil end
-  trim_expired(hkey, mkey, now, ttl)
+  trim_expired(hkey, mkey, now, tonumber(m[5]) or ttl)
   local len = redis.call('LLEN', hkey)
   local last = tonumber(m[2])
   return {m[1], last, last - len + 1, len, tonumber(m[3]) or 0, tonumber(m[4]) or 0}
@@ -84,7 +86,10 @@ end
 // KEYS: meta, history, channels, epoch, seen[, idempotency key]
 // ARGV: channel, fresh epoch token, now ms, history size, history ttl ms, idempotency window ms,
 //       event JSON after the position ("channel":..,"name":..,"kind":..,"data":..}), pubsub channel,
-//       history max bytes (0: none), this event's cost, keep ms (0: no expiry), max channels, key prefix
+//       history max bytes (0: none), this event's cost, keep ms (0: no expiry), max channels, key prefix,
+//       1 when keep is shorter than the global one (the epoch key is then made to expire no later
+//       than this channel's keys, so the channel, once expired, never comes back in its old epoch)
+//       History size, ttl, max bytes and keep are this channel's, by its policy.
 // → {duplicate 0|1, offset, epoch}, or {-1, channels held} when a new channel would pass the cap
 inline constexpr const char* publish = R"lua(
 local now = tonumber(ARGV[3])
@@ -114,7 +119,8 @@ end
 redis.call('ZADD', KEYS[5], now, ARGV[1])
 local off = redis.call('HINCRBY', KEYS[1], 'offset', 1)
 redis.call('HINCRBY', KEYS[1], 'publishes', 1)
-redis.call('HSET', KEYS[1], 'last_at', ARGV[3])
+redis.call('HSET', KEYS[1], 'last_at', ARGV[3], 'ttl', ARGV[5], 'keep', ARGV[11])
+if ARGV[14] == '1' and keep > 0 and redis.call('PTTL', KEYS[4]) > keep then redis.call('PEXPIRE', KEYS[4], keep) end
 local ev = '{"published_at":' .. ARGV[3] .. ',"cost":' .. ARGV[10] .. ',"offset":' .. off .. ',"epoch":"' .. epoch ..
   '",' .. ARGV[7]
 trim_expired(KEYS[2], KEYS[1], now, tonumber(ARGV[5]))
@@ -143,14 +149,15 @@ return {0, off, epoch}
 )lua";
 
 // KEYS: meta, history, epoch
-// ARGV: fresh epoch token, now ms, history ttl ms, after (-1: position only), limit, keep ms
+// ARGV: fresh epoch token, now ms, history ttl ms (when the channel has none of its own), after
+//       (-1: position only), limit, keep ms
 // → {epoch, last offset, first available, event JSON...}
 inline constexpr const char* read = R"lua(
-local m = redis.call('HMGET', KEYS[1], 'epoch', 'offset')
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'offset', 'ttl')
 if not m[1] then
   return {global_epoch(KEYS[3], ARGV[1], tonumber(ARGV[6])), 0, 1}
 end
-trim_expired(KEYS[2], KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
+trim_expired(KEYS[2], KEYS[1], tonumber(ARGV[2]), tonumber(m[3]) or tonumber(ARGV[3]))
 local last = tonumber(m[2])
 local len = redis.call('LLEN', KEYS[2])
 local first = last - len + 1
@@ -202,12 +209,15 @@ return redis.call('ZCARD', KEYS[1])
 
 // Keeps channels that have subscribers somewhere: their position and history keys live another
 // keep, and the index counts them as recent, so a quiet channel someone watches keeps its epoch.
-// ARGV: keep ms, now (ms), key prefix, then the channel names. Returns how many were still there.
+// ARGV: keep ms, now (ms), key prefix, then the channel names. A channel's own keep (its policy's,
+// in its hash) wins over ARGV's. Returns how many were still there.
 inline constexpr const char* touch = R"lua(
 local keep, now, prefix, n = tonumber(ARGV[1]), ARGV[2], ARGV[3], 0
 for i = 4, #ARGV do
-  if redis.call('PEXPIRE', prefix .. 'm:' .. ARGV[i], keep) == 1 then
-    redis.call('PEXPIRE', prefix .. 'h:' .. ARGV[i], keep)
+  local m = prefix .. 'm:' .. ARGV[i]
+  local k = tonumber(redis.call('HGET', m, 'keep')) or keep
+  if k > 0 and redis.call('PEXPIRE', m, k) == 1 then
+    redis.call('PEXPIRE', prefix .. 'h:' .. ARGV[i], k)
     redis.call('ZADD', prefix .. 'seen', now, ARGV[i])
     n = n + 1
   end

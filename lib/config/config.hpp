@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,18 @@ struct shutdown_config {
     std::int64_t timeout_ms = 15000;      // then whatever is left is closed and the process exits
 };
 
+// One entry of the `channels` list: a pattern and the options it sets; unset options fall back
+// to the global ones (lib/config/channel_policies resolves them).
+struct channel_rule {
+    std::string pattern;                           // auth pattern syntax: a name, or a prefix ending in '*'
+    std::optional<std::size_t> history_size;
+    std::optional<std::int64_t> history_ttl_ms;
+    std::optional<std::size_t> history_max_bytes;
+    std::optional<bool> public_channel;            // `public`: no token needed (true) or always needed (false)
+
+    bool operator==(const channel_rule&) const = default;
+};
+
 struct config {
     std::string public_address = "0.0.0.0:8080";
     std::string internal_address = "127.0.0.1:8081";
@@ -78,6 +91,7 @@ struct config {
     history_config history;
     redis_config redis;
     auth_config auth;
+    std::vector<channel_rule> channels;  // per-pattern channel policies, first match wins
 };
 
 }  // namespace herald::config

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "lib/config/channel_policies.hpp"
 #include "lib/util/duration.hpp"
 #include "lib/util/url_mask.hpp"
 
@@ -275,6 +276,10 @@ void apply_json(config& cfg, const nlohmann::json& doc, const std::string& sourc
         stack.pop_back();
         for (auto it = node->begin(); it != node->end(); ++it) {
             const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+            if (key == "channels") {
+                apply_channels_json(cfg, *it, source, problems);
+                continue;
+            }
             const auto* spec = find_option(key);
             if (!spec) {
                 bool is_section = false;
@@ -304,18 +309,21 @@ void apply_json(config& cfg, const nlohmann::json& doc, const std::string& sourc
                 }
                 continue;
             }
-            if (v.is_string()) {
-                set_from_text(cfg, *spec, v.get<std::string>(), source, problems);
-            } else if (v.is_number_integer() && (spec->kind == value_kind::count || spec->kind == value_kind::millis)) {
-                set_from_text(cfg, *spec, v.dump(), source, problems);
-            } else {
-                const char* expected = spec->kind == value_kind::count    ? "a whole number"
-                                       : spec->kind == value_kind::millis ? "milliseconds or a duration string"
-                                                                          : "a string";
-                problems.push_back({key, source, spec->secret ? "***" : v.dump(), std::string("expected ") + expected});
-            }
+            set_from_json(cfg, *spec, v, source, problems);
         }
     }
+}
+
+bool set_from_json(config& cfg, const option_spec& spec, const nlohmann::json& v, const std::string& source,
+                   std::vector<problem>& problems) {
+    if (v.is_string()) return set_from_text(cfg, spec, v.get<std::string>(), source, problems);
+    if (v.is_number_integer() && (spec.kind == value_kind::count || spec.kind == value_kind::millis))
+        return set_from_text(cfg, spec, v.dump(), source, problems);
+    const char* expected = spec.kind == value_kind::count    ? "a whole number"
+                           : spec.kind == value_kind::millis ? "milliseconds or a duration string"
+                                                              : "a string";
+    problems.push_back({std::string(spec.key), source, spec.secret ? "***" : v.dump(), std::string("expected ") + expected});
+    return false;
 }
 
 void validate(const config& cfg, std::vector<problem>& problems) {
@@ -340,6 +348,7 @@ void validate(const config& cfg, std::vector<problem>& problems) {
         problems.push_back({"history.max_bytes", "", std::to_string(cfg.history.max_bytes),
                             "must hold at least one event of limits.max_event_bytes (" +
                                 std::to_string(cfg.limits.max_event_bytes) + ") plus 64 bytes"});
+    validate_channel_rules(cfg, problems);
     if (cfg.broker != "memory" && cfg.broker.rfind("redis://", 0) != 0 && cfg.broker.rfind("rediss://", 0) != 0)
         problems.push_back({"broker", "", util::mask_url_credentials(cfg.broker),
                             "expected memory or redis://[:password@]host:port[/db]"});
@@ -420,6 +429,7 @@ std::string render_markdown() {
                    show_value(defaults, *o) + "` | " + (o->reloadable ? "reload" : "restart") + " | " + meaning + " |\n";
         }
     }
+    out += render_channels_markdown();
     return out;
 }
 

@@ -52,6 +52,10 @@ const option_spec* find_option(std::string_view key);
 // a comma-separated variable value is split). Appends a problem and returns false when invalid.
 bool set_from_text(config& cfg, const option_spec& spec, std::string_view text, const std::string& source,
                    std::vector<problem>& problems);
+// Sets a scalar `spec` from a JSON value (a string, or an integer for counts and durations), with
+// the same parsing and range as set_from_text; a problem (keyed by spec.key) when invalid.
+bool set_from_json(config& cfg, const option_spec& spec, const nlohmann::json& v, const std::string& source,
+                   std::vector<problem>& problems);
 // Replaces a list option's contents (so that a layer with precedence wins as a whole).
 void clear_list(config& cfg, const option_spec& spec);
 // Applies a parsed config file (nested objects following the keys); every problem is reported.

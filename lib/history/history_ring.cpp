@@ -19,6 +19,15 @@ void history_ring::append(model::event_ptr ev) {
         while (!events_.empty() && bytes_ > max_bytes_) pop_front();
 }
 
+void history_ring::set_limits(std::size_t max_count, std::int64_t max_age_ms, std::size_t max_bytes) {
+    max_count_ = max_count;
+    max_age_ms_ = max_age_ms;
+    max_bytes_ = max_bytes;
+    while (events_.size() > max_count_) pop_front();
+    if (max_bytes_ > 0)
+        while (!events_.empty() && bytes_ > max_bytes_) pop_front();
+}
+
 void history_ring::evict_expired(std::int64_t now_ms) {
     if (max_age_ms_ <= 0) return;
     while (!events_.empty() && events_.front()->published_at <= now_ms - max_age_ms_) pop_front();

@@ -22,6 +22,9 @@ public:
     history_ring(std::size_t max_count, std::int64_t max_age_ms, std::size_t max_bytes = 0)
         : max_count_(max_count), max_age_ms_(max_age_ms), max_bytes_(max_bytes) {}
 
+    // New bounds (a channel's policy changed): count and bytes apply at once, age at the next
+    // evict_expired.
+    void set_limits(std::size_t max_count, std::int64_t max_age_ms, std::size_t max_bytes);
     // Appends an event; offsets must grow. Evicts by count and bytes at once (an event larger than
     // max_bytes on its own is not kept).
     void append(model::event_ptr ev);

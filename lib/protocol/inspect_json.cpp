@@ -34,7 +34,7 @@ std::string channel_list_json(std::span<const channel_list_entry> entries, bool 
     return dump(json{{"channels", std::move(items)}, {"next_cursor", std::move(next)}});
 }
 
-std::string channel_json(const channel_summary& c, subscriber_counts s) {
+std::string channel_json(const channel_summary& c, subscriber_counts s, const channel_policy_summary& p) {
     return dump(json{{"channel", c.channel},
                      {"subscribers", {{"sse", s.sse}, {"ws", s.ws}, {"total", s.sse + s.ws}}},
                      {"epoch", c.epoch},
@@ -42,7 +42,13 @@ std::string channel_json(const channel_summary& c, subscriber_counts s) {
                      {"first_available", c.first_available},
                      {"history_size", c.history_size},
                      {"publishes", c.publishes},
-                     {"last_published_at", nullable_time(c.last_published_at)}});
+                     {"last_published_at", nullable_time(c.last_published_at)},
+                     {"policy",
+                      {{"pattern", p.pattern ? json(*p.pattern) : json(nullptr)},
+                       {"history_size", p.history_size},
+                       {"history_ttl_ms", p.history_ttl_ms},
+                       {"history_max_bytes", p.history_max_bytes},
+                       {"public", p.public_channel}}}});
 }
 
 std::string history_event_json(const model::event& ev) {

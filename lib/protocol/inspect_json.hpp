@@ -28,6 +28,16 @@ struct channel_summary {
     std::int64_t last_published_at = 0;  // ms since the Unix epoch; 0 (none) is rendered null
 };
 
+// The channel policy in force for one channel (lib/config/channel_policies): the pattern of the
+// `channels` entry that matched (none: nullopt, rendered null) and the values it resolves to.
+struct channel_policy_summary {
+    std::optional<std::string_view> pattern;
+    std::size_t history_size = 0;
+    std::int64_t history_ttl_ms = 0;
+    std::size_t history_max_bytes = 0;
+    bool public_channel = false;
+};
+
 // A row of GET /v1/channels: the channel and this node's subscribers of it.
 struct channel_list_entry {
     channel_summary channel;
@@ -78,8 +88,9 @@ struct node_stats {
 std::string channel_list_json(std::span<const channel_list_entry> entries, bool more);
 
 // {"channel","subscribers":{"sse","ws","total"},"epoch","last_offset","first_available",
-// "history_size","publishes","last_published_at"}
-std::string channel_json(const channel_summary& c, subscriber_counts subscribers);
+// "history_size","publishes","last_published_at","policy":{"pattern","history_size",
+// "history_ttl_ms","history_max_bytes","public"}}
+std::string channel_json(const channel_summary& c, subscriber_counts subscribers, const channel_policy_summary& policy);
 
 // {"offset","epoch"[,"event"],"data","published_at"}: one event of a channel's history (data as
 // stored for JSON, quoted for text). Hand-written: a history page renders many.

@@ -300,3 +300,40 @@ TEST_F(MemoryBrokerTest, PublishesRacingSweepsKeepEveryEpochContiguous) {
 
 }  // namespace
 }  // namespace herald::broker
+
+namespace herald::broker {
+namespace {
+
+// Policies by pattern: each publish asks history_for; a channel takes changed limits at its next
+// publish, and its age limit then applies to reads too.
+TEST_F(MemoryBrokerTest, HistoryLimitsComeFromThePolicyAtEachPublish) {
+    history_limits short_limits{2, 1000, 0};
+    std::mutex m;
+    opts.history_for = [&](const std::string& channel) {
+        std::lock_guard lock(m);
+        return channel.rfind("short:", 0) == 0 ? short_limits : history_limits{100, 600000, 0};
+    };
+    auto& b = make();
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_TRUE(publish(b, request("short:a")).ok());
+        ASSERT_TRUE(publish(b, request("long")).ok());
+    }
+    EXPECT_EQ(offsets(read(b, "short:a", 0).events), (offs{3, 4}));
+    EXPECT_EQ(offsets(read(b, "long", 0).events), (offs{1, 2, 3, 4}));
+    {
+        std::lock_guard lock(m);
+        short_limits = {3, 60000, 0};
+    }
+    EXPECT_EQ(offsets(read(b, "short:a", 0).events), (offs{3, 4}));  // until its next publish
+    ASSERT_TRUE(publish(b, request("short:a")).ok());
+    ASSERT_TRUE(publish(b, request("short:a")).ok());
+    EXPECT_EQ(offsets(read(b, "short:a", 0).events), (offs{4, 5, 6}));
+    clock.advance(2000);  // past the old 1 s age, within the new 60 s
+    EXPECT_EQ(offsets(read(b, "short:a", 0).events), (offs{4, 5, 6}));
+    clock.advance(60000);
+    EXPECT_TRUE(read(b, "short:a", 0).events.empty());
+    EXPECT_EQ(offsets(read(b, "long", 0).events), (offs{1, 2, 3, 4}));
+}
+
+}  // namespace
+}  // namespace herald::broker

@@ -29,22 +29,38 @@ TEST(InspectJson, ChannelListLastPageAndEmpty) {
     EXPECT_EQ(channel_list_json({}, true), R"({"channels":[],"next_cursor":null})");
 }
 
+const std::string default_policy =
+    R"("policy":{"pattern":null,"history_size":100,"history_ttl_ms":600000,"history_max_bytes":1048576,"public":false})";
+
+channel_policy_summary defaults() { return {std::nullopt, 100, 600000, 1048576, false}; }
+
 TEST(InspectJson, Channel) {
-    EXPECT_EQ(channel_json(news(), {3, 4}),
+    EXPECT_EQ(channel_json(news(), {3, 4}, defaults()),
               R"({"channel":"news","subscribers":{"sse":3,"ws":4,"total":7},"epoch":"e1","last_offset":7,)"
-              R"("first_available":3,"history_size":5,"publishes":9,"last_published_at":1700000000123})");
-    EXPECT_EQ(channel_json({"a", "e", 0, 1, 0, 0, 0}, {}),
+              R"("first_available":3,"history_size":5,"publishes":9,"last_published_at":1700000000123,)" +
+                  default_policy + "}");
+    EXPECT_EQ(channel_json({"a", "e", 0, 1, 0, 0, 0}, {}, defaults()),
               R"({"channel":"a","subscribers":{"sse":0,"ws":0,"total":0},"epoch":"e","last_offset":0,)"
-              R"("first_available":1,"history_size":0,"publishes":0,"last_published_at":null})");
+              R"("first_available":1,"history_size":0,"publishes":0,"last_published_at":null,)" +
+                  default_policy + "}");
+}
+
+TEST(InspectJson, ChannelPolicyNamesThePatternThatMatched) {
+    EXPECT_EQ(channel_json({"p:a", "e", 0, 1, 0, 0, 0}, {}, {"p:*", 3, 2000, 4096, true}),
+              R"({"channel":"p:a","subscribers":{"sse":0,"ws":0,"total":0},"epoch":"e","last_offset":0,)"
+              R"("first_available":1,"history_size":0,"publishes":0,"last_published_at":null,)"
+              R"("policy":{"pattern":"p:*","history_size":3,"history_ttl_ms":2000,"history_max_bytes":4096,)"
+              R"("public":true}})");
 }
 
 TEST(InspectJson, QuotesNamesAndReplacesInvalidUtf8) {
     channel_summary c = news();
     c.channel = "a\"b\\c\xff";
-    EXPECT_EQ(channel_json(c, {}),
+    EXPECT_EQ(channel_json(c, {}, defaults()),
               "{\"channel\":\"a\\\"b\\\\c\xEF\xBF\xBD\",\"subscribers\":{\"sse\":0,\"ws\":0,\"total\":0},\"epoch\":\"e1\","
               "\"last_offset\":7,\"first_available\":3,\"history_size\":5,\"publishes\":9,"
-              "\"last_published_at\":1700000000123}");
+              "\"last_published_at\":1700000000123," +
+                  default_policy + "}");
 }
 
 model::event_ptr make_event(std::uint64_t offset, std::string name, std::string data, model::data_kind kind) {

@@ -1,0 +1,244 @@
+// Channel policies: the table of options an entry may set, parsing through the global options'
+// own parsers (so ranges and duration syntax are the same), checks, first-match resolution and
+// the rendered docs section. Pure functions; no I/O.
+#include "lib/config/channel_policies.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "lib/auth/channel_pattern.hpp"
+#include "lib/model/channel.hpp"
+
+namespace herald::config {
+
+namespace {
+
+const std::vector<channel_option_spec> channel_table = {
+    {"history_size", "history.size", "Events kept for resume in each matching channel."},
+    {"history_ttl", "history.ttl",
+     "How long an event of a matching channel stays in history (milliseconds, or 30s, 10m, 1h)."},
+    {"history_max_bytes", "history.max_bytes",
+     "Bytes of history kept per matching channel (data plus 64 bytes per event); at least one event of "
+     "limits.max_event_bytes."},
+    {"public", "auth.public_channels",
+     "true: anyone may subscribe to matching channels without a token; false: a token is needed even if "
+     "auth.public_channels matches. user: channels stay readable only by their user either way, and a pattern "
+     "that only matches user: channels cannot say true."},
+};
+
+const std::vector<std::string_view> later_options = {"keyed", "max_keys", "conflate", "slow_consumer"};
+
+std::string path_of(std::size_t i) { return "channels[" + std::to_string(i) + "]"; }
+
+// Every channel `inner` matches, `outer` matches too.
+bool covers(std::string_view outer, std::string_view inner) {
+    if (!outer.empty() && outer.back() == '*') {
+        auto prefix = outer.substr(0, outer.size() - 1);
+        return inner.substr(0, prefix.size()) == prefix;
+    }
+    return outer == inner;
+}
+
+// Every channel the pattern matches is a user: channel.
+bool only_user_channels(std::string_view pattern) {
+    return pattern.substr(0, model::user_channel_prefix.size()) == model::user_channel_prefix;
+}
+
+}  // namespace
+
+const std::vector<channel_option_spec>& channel_options() { return channel_table; }
+const std::vector<std::string_view>& unimplemented_channel_options() { return later_options; }
+
+void apply_channels_json(config& cfg, const nlohmann::json& v, const std::string& source,
+                         std::vector<problem>& problems) {
+    cfg.channels.clear();
+    if (!v.is_array()) {
+        problems.push_back({"channels", source, v.dump(),
+                            "expected an array of objects such as {\"pattern\": \"prices:*\", \"history_size\": 500}"});
+        return;
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const auto& entry = v[i];
+        const auto path = path_of(i);
+        channel_rule rule;
+        if (!entry.is_object()) {
+            problems.push_back({path, source, entry.dump(),
+                                "expected an object with a \"pattern\" and the options it sets"});
+            cfg.channels.push_back(std::move(rule));
+            continue;
+        }
+        if (!entry.contains("pattern"))
+            problems.push_back({path + ".pattern", source, "", "missing: every entry names the channels it applies to"});
+        for (auto it = entry.begin(); it != entry.end(); ++it) {
+            const auto& key = it.key();
+            const auto& value = *it;
+            const auto where = path + "." + key;
+            if (key == "pattern") {
+                if (!value.is_string() || value.get<std::string>().empty())
+                    problems.push_back({where, source, value.dump(),
+                                        "expected a channel name, or a prefix ending in '*' (e.g. \"prices:*\")"});
+                else
+                    rule.pattern = value.get<std::string>();
+                continue;
+            }
+            if (key == "public") {
+                if (!value.is_boolean())
+                    problems.push_back({where, source, value.dump(), "expected true or false"});
+                else
+                    rule.public_channel = value.get<bool>();
+                continue;
+            }
+            const channel_option_spec* opt = nullptr;
+            for (const auto& o : channel_table)
+                if (o.key == key) opt = &o;
+            if (!opt) {
+                bool later = false;
+                for (auto l : later_options) later |= l == key;
+                std::string known;
+                for (const auto& o : channel_table) known += ", " + std::string(o.key);
+                problems.push_back({where, source, value.dump(),
+                                    later ? "not supported yet: herald does not implement keyed channels, so `" + key +
+                                                "` would have no effect; remove it"
+                                          : "unknown channel option; expected pattern" + known});
+                continue;
+            }
+            // The global option's own parser and range: a scratch config takes the value.
+            config scratch;
+            const auto* spec = find_option(opt->global);
+            const auto before = problems.size();
+            if (set_from_json(scratch, *spec, value, source, problems)) {
+                if (key == "history_size") rule.history_size = scratch.history.size;
+                if (key == "history_ttl") rule.history_ttl_ms = scratch.history.ttl_ms;
+                if (key == "history_max_bytes") rule.history_max_bytes = scratch.history.max_bytes;
+            }
+            for (auto k = before; k < problems.size(); ++k) problems[k].key = where;
+        }
+        cfg.channels.push_back(std::move(rule));
+    }
+}
+
+void validate_channel_rules(const config& cfg, std::vector<problem>& problems) {
+    for (std::size_t i = 0; i < cfg.channels.size(); ++i) {
+        const auto& r = cfg.channels[i];
+        const auto path = path_of(i);
+        if (r.pattern.empty()) continue;  // reported when parsed
+        if (auto e = auth::validate_pattern(r.pattern)) {
+            problems.push_back({path + ".pattern", "", r.pattern, e->message + " (" + e->hint + ")"});
+            continue;
+        }
+        for (std::size_t j = 0; j < i; ++j)
+            if (!cfg.channels[j].pattern.empty() && covers(cfg.channels[j].pattern, r.pattern)) {
+                problems.push_back({path + ".pattern", "", r.pattern,
+                                    "never applies: " + path_of(j) + " (\"" + cfg.channels[j].pattern +
+                                        "\") comes first and matches every channel this one does; the first match "
+                                        "wins, so put the narrower pattern first"});
+                break;
+            }
+        if (r.public_channel.value_or(false) && only_user_channels(r.pattern))
+            problems.push_back({path + ".public", "", "true",
+                                "user: channels are readable only by their user (a token whose sub names them); no "
+                                "policy can make them public"});
+        if (r.history_max_bytes && *r.history_max_bytes < cfg.limits.max_event_bytes + 64)
+            problems.push_back({path + ".history_max_bytes", "", std::to_string(*r.history_max_bytes),
+                                "must hold at least one event of limits.max_event_bytes (" +
+                                    std::to_string(cfg.limits.max_event_bytes) + ") plus 64 bytes"});
+    }
+}
+
+channel_policies::channel_policies(const config& cfg)
+    : rules_(cfg.channels), history_(cfg.history), public_patterns_(cfg.auth.public_channels) {}
+
+channel_policy channel_policies::resolve(std::string_view channel) const {
+    channel_policy p;
+    p.history_size = history_.size;
+    p.history_ttl_ms = history_.ttl_ms;
+    p.history_max_bytes = history_.max_bytes;
+    std::optional<bool> pub;
+    for (const auto& r : rules_) {
+        if (r.pattern.empty() || !auth::pattern_matches(r.pattern, channel)) continue;
+        p.pattern = r.pattern;
+        if (r.history_size) p.history_size = *r.history_size;
+        if (r.history_ttl_ms) p.history_ttl_ms = *r.history_ttl_ms;
+        if (r.history_max_bytes) p.history_max_bytes = *r.history_max_bytes;
+        pub = r.public_channel;
+        break;
+    }
+    if (channel.substr(0, model::user_channel_prefix.size()) == model::user_channel_prefix) {
+        p.public_channel = false;
+    } else if (pub) {
+        p.public_channel = *pub;
+    } else {
+        for (const auto& pat : public_patterns_) p.public_channel |= auth::pattern_matches(pat, channel);
+    }
+    return p;
+}
+
+std::string describe_rule(const channel_rule& r) {
+    std::string opts;
+    auto add = [&](const std::string& s) { opts += (opts.empty() ? "" : ", ") + s; };
+    if (r.history_size) add("history_size " + std::to_string(*r.history_size));
+    if (r.history_ttl_ms) add("history_ttl " + std::to_string(*r.history_ttl_ms) + " ms");
+    if (r.history_max_bytes) add("history_max_bytes " + std::to_string(*r.history_max_bytes));
+    if (r.public_channel) add(*r.public_channel ? "public" : "not public");
+    return r.pattern + " (" + (opts.empty() ? "global settings" : opts) + ")";
+}
+
+std::vector<std::string> describe_policy_changes(const std::vector<channel_rule>& current,
+                                                 const std::vector<channel_rule>& next) {
+    std::vector<std::string> out;
+    if (current == next) return out;
+    auto find = [](const std::vector<channel_rule>& rules, const std::string& pattern) -> const channel_rule* {
+        for (const auto& r : rules)
+            if (r.pattern == pattern) return &r;
+        return nullptr;
+    };
+    for (std::size_t i = 0; i < next.size(); ++i) {
+        const auto* before = find(current, next[i].pattern);
+        if (!before)
+            out.push_back("channel policy added as " + path_of(i) + ": " + describe_rule(next[i]));
+        else if (!(*before == next[i]))
+            out.push_back("channel policy changed: " + describe_rule(*before) + " -> " + describe_rule(next[i]));
+    }
+    for (const auto& r : current)
+        if (!find(next, r.pattern)) out.push_back("channel policy removed: " + describe_rule(r));
+    if (out.empty()) out.push_back("channel policies reordered (the first match wins)");
+    return out;
+}
+
+std::string render_channels_markdown() {
+    std::string out =
+        "\n## channels\n\n"
+        "Policies by channel pattern, in the file only: a list of entries, each a `pattern` (the syntax of\n"
+        "`auth.public_channels`: a channel name, or a prefix ending in one `*`) and the options below. The first\n"
+        "entry whose pattern matches a channel decides; an option it leaves out comes from the global setting.\n"
+        "Reloaded on `SIGHUP`: publishes and subscriptions after the reload follow the new entries, and a channel\n"
+        "that already has history takes its new limits at its next publish. `herald channels inspect CH` shows\n"
+        "the policy in force and the entry that matched. An entry that an earlier one always wins over is a\n"
+        "problem, and so is an option herald does not implement yet (`keyed`, `max_keys`, `conflate`,\n"
+        "`slow_consumer`).\n\n"
+        "```json\n"
+        "{\n"
+        "  \"channels\": [\n"
+        "    {\"pattern\": \"prices:*\", \"history_size\": 500, \"history_ttl\": \"30s\", \"public\": true},\n"
+        "    {\"pattern\": \"news\", \"history_max_bytes\": 65536},\n"
+        "    {\"pattern\": \"internal:*\", \"public\": false}\n"
+        "  ]\n"
+        "}\n"
+        "```\n\n"
+        "| option | default | meaning |\n|---|---|---|\n";
+    for (const auto& o : channel_table) {
+        std::string meaning(o.doc);
+        std::string fallback = "`" + std::string(o.global) + "`";
+        if (const auto* spec = find_option(o.global)) {
+            if (spec->kind == value_kind::count)
+                meaning += " Range: " + std::to_string(spec->min) + " to " + std::to_string(spec->max) + ".";
+            if (spec->kind == value_kind::millis)
+                meaning += " Range: " + std::to_string(spec->min) + " ms to " + std::to_string(spec->max) + " ms.";
+        } else {
+            fallback = "whether `" + std::string(o.global) + "` matches";
+        }
+        out += "| `" + std::string(o.key) + "` | " + fallback + " | " + meaning + " |\n";
+    }
+    return out;
+}
+
+}  // namespace herald::config

@@ -1,0 +1,81 @@
+// Channel policies by pattern: the `channels` list of the config file. Each entry names a channel
+// pattern (the syntax of auth.public_channels: a name, or a prefix ending in '*') and the options
+// it sets; the first entry whose pattern matches a channel decides, and every option it leaves
+// unset comes from the global settings (history.*, and for `public` whether auth.public_channels
+// matches). user: channels are never public, whatever a policy says.
+// Parsing and checks report every problem at once, keyed by the entry's path
+// ("channels[1].history_ttl"), with the same parsers and ranges as the global history options.
+// Pure values and functions, no I/O; a channel_policies object is immutable and safe to share
+// between threads (SIGHUP builds a new one).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/config/config.hpp"
+#include "lib/config/options.hpp"
+
+namespace herald::config {
+
+// One option a `channels` entry may set, for parsing and for docs/configuration.md.
+struct channel_option_spec {
+    std::string_view key;     // in the entry: "history_ttl"
+    std::string_view global;  // the global option it overrides ("history.ttl"), or "auth.public_channels"
+    std::string_view doc;     // one sentence
+};
+
+const std::vector<channel_option_spec>& channel_options();
+
+// Options of the later work (keyed channels) that herald does not implement yet: an entry
+// naming one is a problem, never silently ignored.
+const std::vector<std::string_view>& unimplemented_channel_options();
+
+// Replaces cfg.channels with the rules of a `channels` JSON value (an array of objects); every
+// bad entry, option or value is a problem keyed "channels[i].option". Entries with problems
+// are left out.
+void apply_channels_json(config& cfg, const nlohmann::json& v, const std::string& source,
+                         std::vector<problem>& problems);
+// Checks of the rules against each other and the other settings: pattern syntax, a pattern that
+// an earlier entry always wins over, public on user: channels, a history_max_bytes that cannot
+// hold one largest event.
+void validate_channel_rules(const config& cfg, std::vector<problem>& problems);
+
+// The policy in force for one channel.
+struct channel_policy {
+    std::optional<std::string> pattern;  // the entry that matched; nullopt: none (global settings)
+    std::size_t history_size = 0;
+    std::int64_t history_ttl_ms = 0;
+    std::size_t history_max_bytes = 0;
+    bool public_channel = false;  // anyone may subscribe without a token (when auth is on)
+
+    bool operator==(const channel_policy&) const = default;
+};
+
+class channel_policies {
+public:
+    explicit channel_policies(const config& cfg);
+    channel_policy resolve(std::string_view channel) const;
+    const std::vector<channel_rule>& rules() const { return rules_; }
+
+private:
+    std::vector<channel_rule> rules_;
+    history_config history_;
+    std::vector<std::string> public_patterns_;
+};
+
+// Log lines describing how `next` differs from `current` (added, removed and changed entries),
+// empty when they are the same.
+std::vector<std::string> describe_policy_changes(const std::vector<channel_rule>& current,
+                                                 const std::vector<channel_rule>& next);
+// "prices:* (history_size 500, history_ttl 30000 ms, public)"
+std::string describe_rule(const channel_rule& r);
+
+// The `channels` section of docs/configuration.md.
+std::string render_channels_markdown();
+
+}  // namespace herald::config
