@@ -105,7 +105,9 @@ runner register_serve(CLI::App& app, context& ctx) {
     s->register_flags(*sub);
     sub->footer(
         "Precedence: flags > HERALD_* variables > --config file > defaults. Durations take ms or 500ms/15s/5m/1h.\n"
-        "Signals: SIGTERM/SIGINT drain (twice: stop now), SIGHUP reloads limits, keys and log level.\n"
+        "Signals: SIGTERM/SIGINT drain (twice: stop now), SIGHUP reloads limits, keys, log level and channel policies.\n"
+        "Channel policies by pattern live in the config file only, e.g.\n"
+        "  {\"channels\": [{\"pattern\": \"prices:*\", \"history_size\": 500, \"history_ttl\": \"30s\", \"public\": true}]}\n"
         "\n"
         "Examples:\n"
         "  herald serve\n"

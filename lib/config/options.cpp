@@ -407,7 +407,8 @@ std::string render_markdown() {
         "  \"history\": {\"size\": 500, \"ttl\": \"30m\"},\n"
         "  \"limits\": {\"max_connections\": 50000, \"outbox_bytes\": 262144},\n"
         "  \"auth\": {\"jwt_public_key\": [\"/etc/herald/keys/2026-11.pem\"], \"public_channels\": [\"news\", \"status.*\"]},\n"
-        "  \"shutdown\": {\"drain_window\": \"10s\", \"timeout\": \"25s\"}\n"
+        "  \"shutdown\": {\"drain_window\": \"10s\", \"timeout\": \"25s\"},\n"
+        "  \"channels\": [{\"pattern\": \"prices:*\", \"history_size\": 500, \"history_ttl\": \"30s\", \"public\": true}]\n"
         "}\n"
         "```\n";
     std::map<std::string, std::vector<const option_spec*>> sections;
