@@ -31,8 +31,8 @@ std::unique_ptr<broker::broker> server::make_broker() {
     // Each publish asks the channel policies in force (SIGHUP swaps them); the services exist
     // before the first publish can arrive.
     auto history_for = [this](const std::string& channel) {
-        const auto p = services_->policies().resolve(channel);
-        return broker::history_limits{p.history_size, p.history_ttl_ms, p.history_max_bytes};
+        const auto h = services_->policies().history(channel);
+        return broker::history_limits{h.size, h.ttl_ms, h.max_bytes};
     };
     if (cfg_.broker == "memory") {
         broker::memory_broker_options mo;

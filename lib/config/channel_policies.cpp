@@ -147,20 +147,32 @@ void validate_channel_rules(const config& cfg, std::vector<problem>& problems) {
 channel_policies::channel_policies(const config& cfg)
     : rules_(cfg.channels), history_(cfg.history), public_patterns_(cfg.auth.public_channels) {}
 
+const channel_rule* channel_policies::match(std::string_view channel) const {
+    for (const auto& r : rules_)
+        if (!r.pattern.empty() && auth::pattern_matches(r.pattern, channel)) return &r;
+    return nullptr;
+}
+
+history_policy channel_policies::history(std::string_view channel) const {
+    history_policy h{history_.size, history_.ttl_ms, history_.max_bytes};
+    if (const auto* r = match(channel)) {
+        if (r->history_size) h.size = *r->history_size;
+        if (r->history_ttl_ms) h.ttl_ms = *r->history_ttl_ms;
+        if (r->history_max_bytes) h.max_bytes = *r->history_max_bytes;
+    }
+    return h;
+}
+
 channel_policy channel_policies::resolve(std::string_view channel) const {
     channel_policy p;
-    p.history_size = history_.size;
-    p.history_ttl_ms = history_.ttl_ms;
-    p.history_max_bytes = history_.max_bytes;
+    const auto h = history(channel);
+    p.history_size = h.size;
+    p.history_ttl_ms = h.ttl_ms;
+    p.history_max_bytes = h.max_bytes;
     std::optional<bool> pub;
-    for (const auto& r : rules_) {
-        if (r.pattern.empty() || !auth::pattern_matches(r.pattern, channel)) continue;
-        p.pattern = r.pattern;
-        if (r.history_size) p.history_size = *r.history_size;
-        if (r.history_ttl_ms) p.history_ttl_ms = *r.history_ttl_ms;
-        if (r.history_max_bytes) p.history_max_bytes = *r.history_max_bytes;
-        pub = r.public_channel;
-        break;
+    if (const auto* r = match(channel)) {
+        p.pattern = r->pattern;
+        pub = r->public_channel;
     }
     if (channel.substr(0, model::user_channel_prefix.size()) == model::user_channel_prefix) {
         p.public_channel = false;

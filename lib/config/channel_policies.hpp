@@ -56,13 +56,24 @@ struct channel_policy {
     bool operator==(const channel_policy&) const = default;
 };
 
+// The history part of a channel's policy: what a broker needs at each publish.
+struct history_policy {
+    std::size_t size = 0;
+    std::int64_t ttl_ms = 0;
+    std::size_t max_bytes = 0;
+};
+
 class channel_policies {
 public:
     explicit channel_policies(const config& cfg);
     channel_policy resolve(std::string_view channel) const;
+    // resolve()'s history limits without copying the pattern (the publish path asks this).
+    history_policy history(std::string_view channel) const;
     const std::vector<channel_rule>& rules() const { return rules_; }
 
 private:
+    const channel_rule* match(std::string_view channel) const;  // the first entry that matches, or null
+
     std::vector<channel_rule> rules_;
     history_config history_;
     std::vector<std::string> public_patterns_;

@@ -127,7 +127,17 @@ TEST(ChannelPolicies, PublicTrueNeedsNoTokenAndPublicFalseOverridesThePublicPatt
     ASSERT_TRUE(ws_refused.wait_closed());
     EXPECT_EQ(ws_refused.close_code(), 4100);
 
-    ASSERT_TRUE(srv.wait_metric("herald_subscriptions", [](double v) { return v >= 4; }));
+    // The subscribe command decides by the same policy.
+    ws_client ws_cmd(srv.public_port(), "/v1/ws?channel=open:a");
+    ASSERT_TRUE(ws_cmd.wait_op("subscribed"));
+    ws_cmd.send_json(json{{"op", "subscribe"}, {"channel", "closed:b"}, {"id", 7}});
+    auto err = ws_cmd.wait_op("error", 7);
+    ASSERT_TRUE(err);
+    EXPECT_EQ((*err)["code"], "token_required") << err->dump();
+    ws_cmd.send_json(json{{"op", "subscribe"}, {"channel", "open:b"}, {"id", 8}});
+    EXPECT_TRUE(ws_cmd.wait_op("subscribed", 8));
+
+    ASSERT_TRUE(srv.wait_metric("herald_subscriptions", [](double v) { return v >= 6; }));
     srv.publish("open:a", "hello");
     ASSERT_TRUE(anyone.wait_events(1)) << anyone.body();
     EXPECT_EQ(anyone.events()[0].data, "hello");

@@ -136,6 +136,13 @@ TEST(ChannelPolicies, FirstMatchWinsThenTheGlobalSettings) {
     EXPECT_TRUE(news.public_channel);
     EXPECT_EQ(news.history_size, 50u);
     EXPECT_FALSE(pol.resolve("other").public_channel);
+    for (const auto* ch : {"prices:aapl", "prices:msft", "news", "other"}) {
+        const auto h = pol.history(ch);
+        const auto r = pol.resolve(ch);
+        EXPECT_EQ(h.size, r.history_size) << ch;
+        EXPECT_EQ(h.ttl_ms, r.history_ttl_ms) << ch;
+        EXPECT_EQ(h.max_bytes, r.history_max_bytes) << ch;
+    }
 }
 
 TEST(ChannelPolicies, DescribesChanges) {
