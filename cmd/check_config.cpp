@@ -63,7 +63,8 @@ runner register_check_config(CLI::App& app, context& ctx) {
     auto* sub = app.add_subcommand("check-config", "Check a JSON config file and report every problem at once");
     auto o = std::make_shared<check_options>();
     sub->add_option("FILE", o->file, "The config file")->required();
-    sub->add_flag("--json", o->json_out, "Print {\"ok\",\"problems\":[{key,value,message}],\"settings\"} for scripts");
+    sub->add_flag("--json", o->json_out,
+                  "Print {\"ok\",\"problems\":[{key,value,message}],\"settings\",\"channels\"} for scripts");
     sub->footer(
         "Only the file is checked (flags and HERALD_* variables are not applied). Exit 0 when it is\n"
         "valid, 1 when it has problems.\n"

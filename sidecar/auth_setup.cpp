@@ -73,6 +73,10 @@ void announce_access_policy(const config::config& cfg, const auth::access_policy
             log.warn("JWT secret #{} is {} bytes; use at least 32 random bytes (openssl rand -base64 32)", i + 1,
                      a.jwt_secrets[i].size());
     if (policy.open()) {
+        for (std::size_t i = 0; i < cfg.channels.size(); ++i)
+            if (cfg.channels[i].public_channel == false)
+                log.warn("channels[{}] ({}) says \"public\": false, but auth is off: anyone may subscribe to it", i,
+                         cfg.channels[i].pattern);
         log.warn("AUTH IS OFF: no --jwt-secret or --jwt-public-key is set, so anyone who reaches the public "
                  "listener can subscribe to any channel, including user:* channels. Set a key before exposing it.");
     } else {

@@ -229,6 +229,8 @@ TEST(ChannelPoliciesServe, CheckConfigReportsEveryBadEntryWithItsPath) {
     auto ok = run_herald({"check-config", good.path()}, {}, {}, quick);
     EXPECT_EQ(ok.exit_code, 0) << describe(ok);
     EXPECT_NE(ok.out.find("prices:* (history_size 500, history_ttl 30000 ms, public)"), std::string::npos) << ok.out;
+    auto as_json = run_herald({"check-config", good.path(), "--json"}, {}, {}, quick);
+    EXPECT_EQ(parse_json(as_json.out)["channels"], json::array({"prices:* (history_size 500, history_ttl 30000 ms, public)"}));
 }
 
 TEST(ChannelPoliciesCli, ChannelsInspectShowsThePolicy) {
