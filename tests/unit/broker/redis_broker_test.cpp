@@ -529,3 +529,53 @@ TEST_F(RedisBrokerTest, HistoryBytesAreAccountedAcrossTrims) {
 
 }  // namespace
 }  // namespace herald::broker
+
+namespace herald::broker {
+namespace {
+
+// Policies by pattern on Redis: each publish passes the channel's own limits; its keys live its
+// own keep; reads trim by the age stored with it; and the epoch key never outlives a channel with
+// a shorter keep, so that channel, once expired, comes back in a new epoch.
+TEST_F(RedisBrokerTest, AChannelsPolicyLimitsReachTheScriptAndItsKeys) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    auto o = fast_options();
+    o.history_ttl_ms = 60000;
+    o.idempotency_window_ms = 2000;
+    o.history_for = [](const std::string& channel) {
+        return channel.rfind("short:", 0) == 0 ? history_limits{2, 300, 0} : history_limits{100, 60000, 0};
+    };
+    auto opened = redis_broker::open(server.url(), clock, o);
+    ASSERT_TRUE(opened.ok()) << opened.err().message;
+    auto& b = *opened.value();
+    ASSERT_TRUE(publish(b, request("long", "1")).ok());  // draws the epoch key with the global keep
+    const auto first = publish(b, request("short:a", "1"));
+    ASSERT_TRUE(first.ok());
+    for (int i = 2; i <= 3; ++i) ASSERT_TRUE(publish(b, request("short:a", std::to_string(i))).ok());
+    auto h = read(b, "short:a", 0);
+    ASSERT_EQ(h.events.size(), 2u);  // history_size 2
+    EXPECT_EQ(h.events[0]->offset, 2u);
+    const int port = server.port();
+    const auto& P = o.key_prefix;
+    const auto short_ttl = test::redis_integer(port, "PTTL " + P + "m:short:a");
+    EXPECT_GT(short_ttl, 0);
+    EXPECT_LE(short_ttl, 2000);  // its keep: max(300, 2000), not the global 60 s
+    EXPECT_GT(test::redis_integer(port, "PTTL " + P + "m:long"), 2000);
+    EXPECT_LE(test::redis_integer(port, "PTTL " + P + "epoch"), 2000) << "the epoch key outlives a shorter channel";
+
+    std::this_thread::sleep_for(500ms);  // past its 300 ms age, well within the global one
+    auto aged = read(b, "short:a", 0);
+    EXPECT_TRUE(aged.events.empty());
+    EXPECT_EQ(aged.first_available, 4u);
+    EXPECT_EQ(read(b, "long", 0).events.size(), 1u);
+
+    std::this_thread::sleep_for(1800ms);  // past its keep
+    EXPECT_EQ(test::redis_integer(port, "EXISTS " + P + "m:short:a"), 0);
+    auto again = publish(b, request("short:a", "new"));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->offset, 1u);
+    EXPECT_NE(again->epoch, first->epoch) << "a cursor into the expired channel must get a reset, never a silent gap";
+}
+
+}  // namespace
+}  // namespace herald::broker
