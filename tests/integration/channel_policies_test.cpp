@@ -16,6 +16,7 @@
 #include "tests/support/test_server.hpp"
 #include "tests/support/tokens.hpp"
 #include "tests/support/ws_client.hpp"
+#include "tests/support/temp_file.hpp"
 
 namespace herald::test {
 namespace {
@@ -155,23 +156,6 @@ TEST(ChannelPolicies, UserChannelsStayPrivateUnderAPublicWildcard) {
 }
 
 // --- the config file and the process ---------------------------------------------------------
-
-class temp_file {
-public:
-    explicit temp_file(const std::string& content) {
-        static int n = 0;
-        path_ = (std::filesystem::temp_directory_path() /
-                 ("herald-policies-" + std::to_string(::getpid()) + "-" + std::to_string(++n) + ".json"))
-                    .string();
-        write(content);
-    }
-    ~temp_file() { std::filesystem::remove(path_); }
-    void write(const std::string& content) { std::ofstream(path_) << content; }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
 
 json get_json(unsigned short port, const std::string& target) {
     auto r = raw_request(port, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n");

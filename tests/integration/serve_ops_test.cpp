@@ -13,26 +13,10 @@
 
 #include "tests/support/cli_support.hpp"
 #include "tests/support/ws_client.hpp"
+#include "tests/support/temp_file.hpp"
 
 namespace herald::test {
 namespace {
-
-class temp_file {
-public:
-    explicit temp_file(const std::string& content) {
-        static int n = 0;
-        path_ = (std::filesystem::temp_directory_path() /
-                 ("herald-config-" + std::to_string(::getpid()) + "-" + std::to_string(++n) + ".json"))
-                    .string();
-        write(content);
-    }
-    ~temp_file() { std::filesystem::remove(path_); }
-    void write(const std::string& content) { std::ofstream(path_) << content; }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
 
 std::string addr(unsigned short port) { return "127.0.0.1:" + std::to_string(port); }
 
