@@ -1,6 +1,7 @@
-// `herald channels list` and `herald channels inspect CHANNEL`: the channels a gateway holds, from
-// its inspect API (GET /v1/channels, GET /v1/channels/{ch}), as an aligned table or, with --json,
-// one JSON document. `list` pages through the server until --limit channels are shown.
+// `herald channels list`, `herald channels inspect CHANNEL` and `herald channels latest CHANNEL`:
+// the channels a gateway holds, from its inspect API (GET /v1/channels, GET /v1/channels/{ch},
+// GET /v1/channels/{ch}/latest), as an aligned table or, with --json, one JSON document. `list`
+// pages through the server until --limit channels are shown.
 #include "cmd/commands.hpp"
 #include "cmd/inspect_support.hpp"
 #include "lib/client/http_client.hpp"
@@ -90,10 +91,42 @@ int run_inspect(context& ctx, const inspect_channel_options& o) {
                                cell(policy.value("history_ttl_ms", ordered_json())) + " ms, " +
                                cell(policy.value("history_max_bytes", ordered_json())) + " bytes"},
         {"public", policy.value("public", false) ? "yes (no token needed)" : "no"},
+        {"keyed", policy.value("keyed", false) ? "yes, " + cell(j->value("keys", ordered_json())) + " of at most " +
+                                                     cell(policy.value("max_keys", ordered_json())) + " keys"
+                                               : "no"},
     };
     std::size_t w = 0;
     for (const auto& [k, v] : lines) w = std::max(w, k.size());
     for (const auto& [k, v] : lines) ctx.out << k << std::string(w - k.size() + 2, ' ') << v << "\n";
+    return exit_ok;
+}
+
+int run_latest(context& ctx, const inspect_channel_options& o) {
+    int code = exit_ok;
+    auto j = inspect_get(ctx, o.common, "/v1/channels/" + client::url_encode(o.channel) + "/latest", code);
+    if (!j) return code;
+    if (o.common.json_out) {
+        ctx.out << j->dump() << "\n";
+        return exit_ok;
+    }
+    const auto events = j->value("events", ordered_json::array());
+    const bool keyed = j->value("keyed", false);
+    if (events.empty()) {
+        ctx.out << (keyed ? "no keys hold a value in '" : "no event in the history of '") << o.channel << "'\n";
+        return exit_ok;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& ev : events) {
+        std::vector<std::string> row;
+        if (keyed) row.push_back(cell(ev.value("key", ordered_json())));
+        row.insert(row.end(), {cell(ev.value("data", ordered_json())), cell(ev.value("offset", ordered_json())),
+                               format_time(ev.value("published_at", ordered_json())), cell(ev.value("event", ordered_json()))});
+        rows.push_back(std::move(row));
+    }
+    if (keyed)
+        print_table(ctx.out, {"KEY", "VALUE", "OFFSET", "PUBLISHED (UTC)", "EVENT"}, rows, {false, false, true, false, false});
+    else
+        print_table(ctx.out, {"VALUE", "OFFSET", "PUBLISHED (UTC)", "EVENT"}, rows, {false, true, false, false});
     return exit_ok;
 }
 
@@ -105,7 +138,8 @@ runner register_channels(CLI::App& app, context& ctx) {
     group->footer(
         "Examples:\n"
         "  herald channels list\n"
-        "  herald channels inspect news");
+        "  herald channels inspect news\n"
+        "  herald channels latest prices:nasdaq");
 
     auto* list = group->add_subcommand("list", "List channels: subscribers, last offset, history, publishes");
     auto lo = std::make_shared<list_options>();
@@ -135,9 +169,23 @@ runner register_channels(CLI::App& app, context& ctx) {
         "history limits and public setting in force for the channel.\n"
         "Exits 1 with channel_not_found for a channel with no subscribers that nothing was published to.");
 
-    return [&ctx, lo, io, list, inspect]() -> int {
+    auto* latest = group->add_subcommand("latest", "Show a keyed channel's latest value of every key (or a channel's newest event)");
+    auto lt = std::make_shared<inspect_channel_options>();
+    latest->add_option("CHANNEL", lt->channel, "Channel to show")->required();
+    add_inspect_options(latest, lt->common);
+    latest->footer(
+        "Examples:\n"
+        "  herald channels latest prices:nasdaq\n"
+        "  herald channels latest user:42 --json | jq '.events[] | {key, data}'\n"
+        "\n"
+        "A keyed channel (its policy says keyed: true) shows one row per key that holds a value, oldest\n"
+        "change first: what a new subscriber gets first. Another channel shows its newest event.\n"
+        "Exits 1 with channel_not_found for a channel with no subscribers that nothing was published to.");
+
+    return [&ctx, lo, io, lt, list, inspect, latest]() -> int {
         if (list->parsed()) return run_list(ctx, *lo);
         if (inspect->parsed()) return run_inspect(ctx, *io);
+        if (latest->parsed()) return run_latest(ctx, *lt);
         return exit_usage;
     };
 }

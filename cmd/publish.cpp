@@ -18,6 +18,9 @@ struct publish_options {
     bool data_given = false;
     std::string event;
     std::string idempotency_key;
+    std::string key;                  // a keyed channel's key
+    std::optional<std::int64_t> incr;  // a counter's increment
+    bool remove = false;              // --delete
     bool json_out = false;
     bool text = false;
     bool ndjson = false;
@@ -34,6 +37,8 @@ void print_result(context& ctx, const json& r, bool json_out) {
         ctx.out << r.dump() << "\n";
         return;
     }
+    if (r.contains("value") && r["value"].is_number_integer())
+        ctx.out << "counter is now " << r["value"].get<std::int64_t>() << ": ";
     ctx.out << "published to " << r.value("channel", "?") << " at offset " << r.value("offset", 0) << " (epoch "
             << r.value("epoch", "?") << "), queued to " << r.value("delivered_local", 0) << " local subscriber(s)";
     if (r.value("duplicate", false)) ctx.out << " [duplicate key: nothing new published]";
@@ -43,6 +48,32 @@ void print_result(context& ctx, const json& r, bool json_out) {
 client::header_list auth_headers(const publish_options& o) {
     if (o.api_key.empty()) return {};
     return {{"Authorization", "Bearer " + o.api_key}};
+}
+
+int print_reply(context& ctx, model::result<client::http_reply> reply, bool json_out) {
+    if (!reply) {
+        print_error(ctx, reply.err());
+        return exit_failure;
+    }
+    if (reply->status != 200) {
+        print_error(ctx, client::reply_error(*reply));
+        return exit_failure;
+    }
+    print_result(ctx, json::parse(reply->body, nullptr, false), json_out);
+    return exit_ok;
+}
+
+// --incr and --delete: a JSON publish that names the key and what to do with it.
+int publish_key_change(context& ctx, const client::server_url& url, const publish_options& o) {
+    json body{{"channel", o.channel}, {"key", o.key}};
+    if (o.incr)
+        body["incr"] = *o.incr;
+    else
+        body["delete"] = true;
+    if (!o.event.empty()) body["event"] = o.event;
+    if (!o.idempotency_key.empty()) body["idempotency_key"] = o.idempotency_key;
+    return print_reply(ctx, client::http_request(url, "POST", "/v1/publish", body.dump(), "application/json", auth_headers(o)),
+                       o.json_out);
 }
 
 int publish_one(context& ctx, const client::server_url& url, const publish_options& o) {
@@ -60,19 +91,15 @@ int publish_one(context& ctx, const client::server_url& url, const publish_optio
         target += sep + "event=" + client::url_encode(o.event);
         sep = "&";
     }
-    if (!o.idempotency_key.empty()) target += sep + "idempotency_key=" + client::url_encode(o.idempotency_key);
-    auto reply = client::http_request(url, "POST", target, data, as_json ? "application/json" : "text/plain; charset=utf-8",
-                                      auth_headers(o));
-    if (!reply) {
-        print_error(ctx, reply.err());
-        return exit_failure;
+    if (!o.idempotency_key.empty()) {
+        target += sep + "idempotency_key=" + client::url_encode(o.idempotency_key);
+        sep = "&";
     }
-    if (reply->status != 200) {
-        print_error(ctx, client::reply_error(*reply));
-        return exit_failure;
-    }
-    print_result(ctx, json::parse(reply->body, nullptr, false), o.json_out);
-    return exit_ok;
+    if (!o.key.empty()) target += sep + "key=" + client::url_encode(o.key);
+    return print_reply(ctx,
+                       client::http_request(url, "POST", target, data,
+                                            as_json ? "application/json" : "text/plain; charset=utf-8", auth_headers(o)),
+                       o.json_out);
 }
 
 // Sends lines in batches of what stdin already holds; prints one result line per input line, in
@@ -167,6 +194,10 @@ runner register_publish(CLI::App& app, context& ctx) {
     sub->add_option("--url", o->url, "Internal listener of the gateway")->envname("HERALD_URL")->default_str(default_url);
     sub->add_option("--event,-e", o->event, "Event name (SSE event: field)");
     sub->add_option("--idempotency-key", o->idempotency_key, "Publish at most once per key and channel (5 min window)");
+    sub->add_option("--key,-k", o->key, "Key of a keyed channel: DATA becomes that key's latest value");
+    auto* incr = sub->add_option("--incr", o->incr, "Add N (negative to subtract) to the counter --key names; no DATA");
+    auto* del = sub->add_flag("--delete", o->remove, "Delete the key --key names; no DATA");
+    incr->excludes(del);
     sub->add_flag("--text", o->text, "Send DATA as text even if it parses as JSON");
     sub->add_flag("--json", o->json_out, "Print the server's JSON reply");
     sub->add_flag("--ndjson", o->ndjson, "Publish one JSON event object per stdin line; one result line each");
@@ -177,6 +208,9 @@ runner register_publish(CLI::App& app, context& ctx) {
         "  herald publish news '{\"price\":42}' --event price\n"
         "  echo '{\"n\":1}' | herald publish news -\n"
         "  herald publish news hi --idempotency-key order-17 --json\n"
+        "  herald publish prices:nasdaq --key AAPL '{\"price\":189.5}'\n"
+        "  herald publish user:42 --key unread --incr 1\n"
+        "  herald publish user:42 --key unread --delete\n"
         "  printf '%s\\n' '{\"channel\":\"a\",\"data\":1}' '{\"channel\":\"b\",\"data\":2}' | herald publish --ndjson");
     return [&ctx, o] {
         auto url = client::parse_url(o->url.empty() ? default_url : o->url);
@@ -188,6 +222,17 @@ runner register_publish(CLI::App& app, context& ctx) {
         if (o->channel.empty()) {
             ctx.err << "herald: publish needs a CHANNEL (or --ndjson with channels in the lines)\n";
             return exit_usage;
+        }
+        if (o->incr || o->remove) {
+            if (o->key.empty()) {
+                ctx.err << "herald: --incr and --delete need --key (the key they change)\n";
+                return exit_usage;
+            }
+            if (!o->data.empty()) {
+                ctx.err << "herald: --incr and --delete take no DATA (the gateway computes the event)\n";
+                return exit_usage;
+            }
+            return publish_key_change(ctx, *url, *o);
         }
         if (o->data.empty() && o->data != "-") {
             // No DATA argument: read stdin, as with '-'.

@@ -24,6 +24,9 @@ void dispatch_api(services& svc, api_request req, api_callback reply) {
         case route_id::channel_events_get:
             handle_channel_history(svc, std::move(param), req.target, std::move(reply));
             return;
+        case route_id::channel_latest:
+            handle_channel_latest(svc, std::move(param), std::move(reply));
+            return;
         case route_id::connections:
             handle_connections(svc, req.target, std::move(reply));
             return;
@@ -34,9 +37,10 @@ void dispatch_api(services& svc, api_request req, api_callback reply) {
             handle_publish(svc, req.content_type, std::move(req.body), std::move(reply));
             return;
         case route_id::channel_events_post: {
-            auto key = req.target.param("idempotency_key").value_or(std::move(req.idempotency_key));
+            auto idempotency_key = req.target.param("idempotency_key").value_or(std::move(req.idempotency_key));
             handle_channel_publish(svc, std::move(param), req.content_type, std::move(req.body),
-                                   req.target.param("event").value_or(""), std::move(key), std::move(reply));
+                                   req.target.param("event").value_or(""), std::move(idempotency_key),
+                                   req.target.param("key"), std::move(reply));
             return;
         }
         default:

@@ -31,7 +31,7 @@ model::result<std::size_t> parse_limit(const herald::http::request_target& t) {
 }
 
 protocol::channel_summary summary(const broker::channel_info& i) {
-    return {i.channel, i.epoch, i.last_offset, i.first_available, i.history_size, i.publishes, i.last_published_at};
+    return {i.channel, i.epoch, i.last_offset, i.first_available, i.history_size, i.publishes, i.last_published_at, i.keys};
 }
 
 // Runs each(i) on every shard's thread, then last() once, on the thread of the shard that ended last.
@@ -186,6 +186,8 @@ void handle_channel_inspect(services& svc, std::string channel, api_callback rep
                 ps.history_ttl_ms = p.history_ttl_ms;
                 ps.history_max_bytes = p.history_max_bytes;
                 ps.public_channel = p.public_channel;
+                ps.keyed = p.keyed;
+                ps.max_keys = p.max_keys;
                 reply(ok(protocol::channel_json(summary(i), c, ps)));
             };
             if (held) {
@@ -241,6 +243,24 @@ void handle_channel_history(services& svc, std::string channel, const herald::ht
             }
             reply(ok(protocol::channel_history_json(h->channel, h->epoch, h->events, h->first_available, h->last_offset)));
         });
+    });
+}
+
+void handle_channel_latest(services& svc, std::string channel, api_callback reply) {
+    if (auto e = model::validate_channel(channel)) {
+        reply(error_reply(*e));
+        return;
+    }
+    svc.node.broker().read_latest(channel, [&svc, reply](model::result<broker::channel_history> h) {
+        if (!h) {
+            reply(error_reply(h.err()));
+            return;
+        }
+        if (h->last_offset == 0 && svc.node.hub().subscribers(h->channel) == 0) {
+            reply(error_reply(channel_not_found(h->channel)));
+            return;
+        }
+        reply(ok(protocol::channel_latest_json(h->channel, h->epoch, h->keyed, h->events, h->last_offset)));
     });
 }
 

@@ -20,6 +20,9 @@ void handle_channels_list(services& svc, const herald::http::request_target& tar
 void handle_channel_inspect(services& svc, std::string channel, api_callback reply);
 void handle_channel_history(services& svc, std::string channel, const herald::http::request_target& target,
                             api_callback reply);
+// GET /v1/channels/{c}/latest: a keyed channel's latest event per key (live keys, oldest first), or
+// another channel's newest event.
+void handle_channel_latest(services& svc, std::string channel, api_callback reply);
 void handle_connections(services& svc, const herald::http::request_target& target, api_callback reply);
 void handle_stats(services& svc, api_callback reply);
 

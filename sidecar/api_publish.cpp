@@ -15,9 +15,7 @@ using json = nlohmann::ordered_json;  // replies list channel, offset, epoch, ..
 namespace {
 
 json result_json(const model::publish_result& r) {
-    json j{{"channel", r.channel}, {"offset", r.offset}, {"epoch", r.epoch}, {"delivered_local", r.delivered_local}};
-    if (r.duplicate) j["duplicate"] = true;
-    return j;
+    return json::parse(protocol::publish_result_json(r));
 }
 
 // A string that result_json's dump() writes as itself between quotes: printable ASCII, no quote or
@@ -30,7 +28,7 @@ bool plain(std::string_view s) {
 
 // result_json(r).dump(), byte for byte, without building a JSON value (the hot path of a publish).
 std::string result_text(const model::publish_result& r) {
-    if (!plain(r.channel) || !plain(r.epoch)) return result_json(r).dump();
+    if (!plain(r.channel) || !plain(r.epoch) || r.value) return protocol::publish_result_json(r);
     char offset[24], delivered[24];
     auto o_end = std::to_chars(offset, offset + sizeof offset, r.offset).ptr;
     auto d_end = std::to_chars(delivered, delivered + sizeof delivered, r.delivered_local).ptr;
@@ -81,10 +79,12 @@ std::string media_type(std::string_view ct) {
     return lower;
 }
 
-std::optional<model::error> check_size(services& svc, const model::publish_request& r) {
+// What is refused before the broker sees it: data over the limit, a key that does not fit the
+// channel's policy.
+std::optional<model::error> check_request(services& svc, const model::publish_request& r) {
     if (r.data.size() > svc.cfg().limits.max_event_bytes)
         return model::errors::data_too_large(r.data.size(), svc.cfg().limits.max_event_bytes);
-    return std::nullopt;
+    return svc.policies().key_refusal(r);
 }
 
 // Collects results of several asynchronous publishes and answers once all are in.
@@ -97,7 +97,7 @@ struct batch_results {
 };
 
 void publish_one(services& svc, std::shared_ptr<batch_results> g, std::size_t slot, model::publish_request req) {
-    if (auto e = check_size(svc, req)) {
+    if (auto e = check_request(svc, req)) {
         svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
         bool last;
         {
@@ -140,7 +140,7 @@ api_reply error_reply(const model::error& e) { return {static_cast<unsigned>(e.s
 // the same metrics, log lines, statuses and bodies as publish_one through a batch_results, without
 // the shared batch state, its mutex and the JSON values.
 void publish_single(services& svc, model::publish_request req, api_callback reply) {
-    if (auto e = check_size(svc, req)) {
+    if (auto e = check_request(svc, req)) {
         svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
         reply({static_cast<unsigned>(e->status), error_value(*e).dump()});
         return;
@@ -239,7 +239,8 @@ void handle_publish(services& svc, std::string_view content_type, std::string bo
 }
 
 void handle_channel_publish(services& svc, std::string channel, std::string_view content_type, std::string body,
-                            std::string event_name, std::string idempotency_key, api_callback reply) {
+                            std::string event_name, std::string idempotency_key, std::optional<std::string> key,
+                            api_callback reply) {
     auto type = media_base(content_type);
     bool is_json = iequals(type, "application/json") || (type.size() > 5 && iends_with(type, "+json"));
     bool is_text = type.empty() || istarts_with(type, "text/") || iequals(type, "application/x-www-form-urlencoded");
@@ -248,7 +249,7 @@ void handle_channel_publish(services& svc, std::string channel, std::string_view
         return;
     }
     auto req = protocol::raw_publish_request(std::move(channel), body, is_json, std::move(event_name),
-                                             std::move(idempotency_key));
+                                             std::move(idempotency_key), std::move(key));
     if (!req) {
         svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
         reply(error_reply(req.err()));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "sidecar/services.hpp"
@@ -19,6 +20,7 @@ using api_callback = std::function<void(api_reply)>;
 
 void handle_publish(services& svc, std::string_view content_type, std::string body, api_callback reply);
 void handle_channel_publish(services& svc, std::string channel, std::string_view content_type, std::string body,
-                            std::string event_name, std::string idempotency_key, api_callback reply);
+                            std::string event_name, std::string idempotency_key, std::optional<std::string> key,
+                            api_callback reply);
 
 }  // namespace herald::sidecar

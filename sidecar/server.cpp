@@ -30,9 +30,9 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
 std::unique_ptr<broker::broker> server::make_broker() {
     // Each publish asks the channel policies in force (SIGHUP swaps them); the services exist
     // before the first publish can arrive.
-    auto history_for = [this](const std::string& channel) {
-        const auto h = services_->policies().history(channel);
-        return broker::history_limits{h.size, h.ttl_ms, h.max_bytes};
+    auto limits_for = [this](const std::string& channel) {
+        const auto h = services_->policies().storage(channel);
+        return broker::channel_limits{h.size, h.ttl_ms, h.max_bytes, h.keyed, h.max_keys};
     };
     if (cfg_.broker == "memory") {
         broker::memory_broker_options mo;
@@ -41,7 +41,7 @@ std::unique_ptr<broker::broker> server::make_broker() {
         mo.history_max_bytes = cfg_.history.max_bytes;
         mo.idempotency_window_ms = cfg_.history.idempotency_window_ms;
         mo.max_channels = cfg_.history.max_channels;
-        mo.history_for = history_for;
+        mo.limits_for = limits_for;
         mo.sweep_interval_ms = 1000;  // expired idempotency keys and idle channels go within a second
         mo.in_use = [hub = hub_.get()](const std::string& channel) { return hub->subscribers(channel) > 0; };
         return std::make_unique<broker::memory_broker>(clock_, mo);
@@ -52,7 +52,7 @@ std::unique_ptr<broker::broker> server::make_broker() {
     ro.history_max_bytes = cfg_.history.max_bytes;
     ro.idempotency_window_ms = cfg_.history.idempotency_window_ms;
     ro.max_channels = cfg_.history.max_channels;
-    ro.history_for = history_for;
+    ro.limits_for = limits_for;
     ro.command_timeout = std::chrono::milliseconds(cfg_.redis.command_timeout_ms);
     ro.ping_interval = std::chrono::milliseconds(cfg_.redis.ping_interval_ms);
     // A connect (with AUTH/SELECT/PING) is held to the same deadline as any command, so a hung

@@ -54,15 +54,18 @@ void stream_session::open(std::vector<std::string> channels, node::since_spec si
     }
     g->channels = std::move(channels);
     if (groups_reading_++ == 0) reads_started_ms_ = home_.coarse_now();
-    auto plan = node::read_plan(g->since, g->channels);
+    std::vector<bool> keyed;
+    for (const auto& c : g->channels) keyed.push_back(svc_.policies().storage(c).keyed);
+    auto plan = node::read_plan(g->since, g->channels, keyed);
     auto self = shared_from_this();
     for (std::size_t i = 0; i < g->channels.size(); ++i) {
-        svc_.node.read(g->channels[i], plan[i], std::numeric_limits<std::size_t>::max(),
-                       [self, g, i](model::result<broker::channel_history> h) {
-                           asio::dispatch(self->home_.io(), [self, g, i, h = std::move(h)]() mutable {
-                               self->on_read(g, i, std::move(h));
-                           });
-                       });
+        auto done = [self, g, i](model::result<broker::channel_history> h) {
+            asio::dispatch(self->home_.io(), [self, g, i, h = std::move(h)]() mutable { self->on_read(g, i, std::move(h)); });
+        };
+        if (plan[i].latest)
+            svc_.node.broker().read_latest(g->channels[i], std::move(done));
+        else
+            svc_.node.read(g->channels[i], plan[i].after, std::numeric_limits<std::size_t>::max(), std::move(done));
     }
 }
 

@@ -6,6 +6,12 @@
 // - Local and remote events take the same path: the node never delivers on its own.
 // - Callbacks may run on any thread (inline for the memory broker); they must not block.
 // - Errors come back as model::error values (e.g. 503 when the backing store is unreachable).
+// - Keyed channels: a publish with a key changes that key's latest value (set, incr, remove)
+//   atomically with the offset it is assigned; the caller has checked that the channel is keyed
+//   (by its limits) and the key valid. Refusals: too_many_keys past max_keys live keys,
+//   not_a_counter, key_not_found (remove of a key without a value). A removed key is kept as a
+//   deletion event (bounded like live keys: at most max_keys of them, the oldest forgotten first)
+//   so catch-up by key reports it.
 #pragma once
 
 #include <cstdint>
@@ -26,15 +32,18 @@ public:
     virtual void on_event(const model::event_ptr& ev) = 0;
 };
 
-// How much history one channel keeps: events, age and bytes (data + 64 per event; 0: no byte bound).
-struct history_limits {
+// What one channel keeps: history by events, age and bytes (data + 64 per event; 0: no byte
+// bound), and whether it is keyed (the latest event of every key, at most max_keys live keys).
+struct channel_limits {
     std::size_t size = 100;
     std::int64_t ttl_ms = 10 * 60 * 1000;
     std::size_t max_bytes = 1 << 20;
+    bool keyed = false;
+    std::size_t max_keys = 0;
 };
-// The limits for a channel (its policy by pattern), asked at each publish to it; any thread, must
-// not block or call into the broker.
-using history_limits_fn = std::function<history_limits(const std::string& channel)>;
+// The limits for a channel (its policy by pattern), asked at each publish to it and each
+// read_latest; any thread, must not block or call into the broker.
+using channel_limits_fn = std::function<channel_limits(const std::string& channel)>;
 
 // A channel's stream state and the history after a given offset.
 struct channel_history {
@@ -43,6 +52,10 @@ struct channel_history {
     std::uint64_t last_offset = 0;      // the newest offset assigned (0: nothing published yet)
     std::uint64_t first_available = 0;  // the oldest offset history still holds (last_offset + 1 if none)
     std::vector<model::event_ptr> events;
+    // read_latest of a keyed channel: `events` are the latest event of every key, deletions
+    // included, oldest first, and first_available is the lowest offset from which that catch-up by
+    // key is exact (a cursor at offset `after` is served when after + 1 >= first_available).
+    bool keyed = false;
 };
 
 // What the inspect API shows of one channel's stream.
@@ -55,6 +68,7 @@ struct channel_info {
     std::uint64_t publishes = 0;         // events published to it since the broker started (repeats of an
                                          // idempotency key not counted)
     std::int64_t last_published_at = 0;  // ms since the Unix epoch of the newest event; 0 if none
+    std::size_t keys = 0;                // a keyed channel's live keys
 };
 
 struct broker_stats {
@@ -77,6 +91,10 @@ public:
     // after == nullopt: position only, no events; otherwise events with offset > after (≤ limit).
     virtual void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
                       read_callback done) = 0;
+    // The channel's latest state. Keyed channel (by its limits): the latest event of every key,
+    // deletions included, oldest first (see channel_history::keyed). Other channels: the newest
+    // event history holds, if any. The position fields as read() gives them.
+    virtual void read_latest(const std::string& channel, read_callback done) = 0;
     // The channel's stream state; nullopt when the broker holds none (never published to).
     virtual void info(const std::string& channel, info_callback done) = 0;
     // Channels the broker holds whose names start with `prefix` and sort after `after` (byte order;

@@ -14,6 +14,7 @@ struct memory_broker::channel_state {
     std::mutex mutex;
     const std::string epoch;  // the broker's epoch when the channel was created
     history::history_ring history;
+    history::key_state keyed;  // a keyed channel's latest event per key
     std::uint64_t last_offset = 0;
     std::int64_t last_published_at = 0;
     bool dropped = false;  // no longer in the map (sweep): publishers start over
@@ -115,7 +116,8 @@ memory_broker::state_ptr memory_broker::find_or_create(const std::string& channe
 
 bool memory_broker::idle(const std::string& name, channel_state& ch, std::int64_t now) const {
     const auto after = idle_after_ms();
-    return after > 0 && ch.history.empty() && ch.keys.empty() && now - ch.last_published_at >= after &&
+    return after > 0 && ch.history.empty() && ch.keys.empty() && ch.keyed.live_keys() == 0 &&
+           now - ch.last_published_at >= after &&
            !(opts_.in_use && opts_.in_use(name));
 }
 
@@ -161,8 +163,7 @@ std::size_t memory_broker::sweep() {
 
 void memory_broker::publish(model::publish_request req, publish_callback done) {
     model::publish_result result;
-    const auto limits = opts_.history_for ? opts_.history_for(req.channel)
-                                          : history_limits{opts_.history_size, opts_.history_ttl_ms, opts_.history_max_bytes};
+    const auto limits = limits_of(req.channel);
     for (;;) {
         state_ptr ch = find_or_create(req.channel);
         if (!ch) {
@@ -185,14 +186,27 @@ void memory_broker::publish(model::publish_request req, publish_callback done) {
                 return;
             }
         }
+        std::optional<history::key_change> change;
+        if (!req.key.empty()) {
+            auto c = ch->keyed.prepare(req, limits.max_keys);
+            if (!c) {
+                done(c.err());
+                return;
+            }
+            change = std::move(*c);
+            result.value = change->value;
+        }
         auto ev = std::make_shared<model::event>();
         ev->channel = std::move(req.channel);  // not read again: the result copies it from the event
         ev->offset = ++ch->last_offset;
         ev->epoch = ch->epoch;
         ev->name = std::move(req.name);
-        ev->data = std::move(req.data);
-        ev->kind = req.kind;
+        ev->data = change ? std::move(change->data) : std::move(req.data);
+        ev->kind = change ? change->kind : req.kind;
         ev->published_at = now;
+        ev->key = std::move(req.key);
+        ev->deleted = req.op == model::key_op::remove && change;
+        if (change) ch->keyed.apply(ev, limits.max_keys);
         ch->last_published_at = now;
         ch->history.set_limits(limits.size, limits.ttl_ms, limits.max_bytes);
         ch->history.evict_expired(now);
@@ -236,6 +250,39 @@ void memory_broker::read(const std::string& channel, std::optional<std::uint64_t
     done(std::move(h));
 }
 
+channel_limits memory_broker::limits_of(const std::string& channel) const {
+    return opts_.limits_for ? opts_.limits_for(channel)
+                            : channel_limits{opts_.history_size, opts_.history_ttl_ms, opts_.history_max_bytes};
+}
+
+void memory_broker::read_latest(const std::string& channel, read_callback done) {
+    channel_history h;
+    h.channel = channel;
+    h.keyed = limits_of(channel).keyed;
+    const auto now = clock_.now_ms();
+    state_ptr ch = find(channel);
+    if (!ch) {
+        h.epoch = epoch_at(now);
+        h.first_available = 1;
+        done(std::move(h));
+        return;
+    }
+    {
+        std::lock_guard lock(ch->mutex);
+        ch->history.evict_expired(now);
+        h.epoch = ch->epoch;
+        h.last_offset = ch->last_offset;
+        if (h.keyed) {
+            h.events = ch->keyed.all();
+            h.first_available = ch->keyed.floor();
+        } else {
+            h.first_available = ch->history.empty() ? ch->last_offset + 1 : ch->history.first_offset();
+            if (ch->last_offset > 0) h.events = ch->history.since(ch->last_offset - 1, 1);
+        }
+    }
+    done(std::move(h));
+}
+
 channel_info memory_broker::describe(const std::string& name, channel_state& ch) const {
     channel_info info;
     info.channel = name;
@@ -247,6 +294,7 @@ channel_info memory_broker::describe(const std::string& name, channel_state& ch)
     info.history_size = ch.history.size();
     info.publishes = ch.last_offset;  // one offset per event since this channel (and its epoch) started
     info.last_published_at = ch.last_published_at;
+    info.keys = ch.keyed.live_keys();
     return info;
 }
 

@@ -2,7 +2,8 @@
 // Thread-safe: a map lock to find a channel, then that channel's own lock for the publish step.
 // Bounded: history by count, bytes and age; idempotency keys by count and window; channels by
 // max_channels. sweep() (from the optional sweeper thread, or a test) forgets expired keys and
-// history in every channel and drops channels idle for idle_after_ms() (empty history, no keys).
+// history in every channel and drops channels idle for idle_after_ms() (empty history, no keys,
+// no live key of a keyed channel: a counter is never forgotten while it has a value).
 // Epochs: a channel keeps the epoch it was created in. The broker's current epoch is drawn at
 // random when the broker starts (a restart is visible to resuming clients) and again once it is
 // idle_after_ms() old, so a channel dropped while idle and created again never reuses its old
@@ -22,6 +23,7 @@
 
 #include "lib/broker/broker.hpp"
 #include "lib/history/history_ring.hpp"
+#include "lib/history/key_state.hpp"
 #include "lib/util/clock.hpp"
 
 namespace herald::broker {
@@ -35,7 +37,7 @@ struct memory_broker_options {
     std::size_t max_channels = 100000;
     // When set, each channel's history limits (policy by pattern), asked at every publish to it;
     // a channel that has history takes changed limits then. Otherwise the three above, for all.
-    history_limits_fn history_for;
+    channel_limits_fn limits_for;
     std::int64_t sweep_interval_ms = 0;  // > 0: a thread of the broker calls sweep() this often (real time)
     // Whether a channel has subscribers (the node's hub): such a channel is never idle, so a quiet
     // channel that someone watches keeps its epoch and its subscribers get no reset. Any thread;
@@ -52,6 +54,7 @@ public:
     void publish(model::publish_request req, publish_callback done) override;
     void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
               read_callback done) override;
+    void read_latest(const std::string& channel, read_callback done) override;
     void info(const std::string& channel, info_callback done) override;
     void list_channels(const std::string& prefix, const std::string& after, std::size_t limit,
                        list_callback done) override;
@@ -73,6 +76,7 @@ private:
     state_ptr find(const std::string& channel) const;
     state_ptr find_or_create(const std::string& channel);
     channel_info describe(const std::string& name, channel_state& ch) const;  // takes ch's lock
+    channel_limits limits_of(const std::string& channel) const;
     std::string epoch_at(std::int64_t now) const;
     bool idle(const std::string& name, channel_state& ch, std::int64_t now) const;  // ch's lock held
     void forget_keys(channel_state& ch, std::int64_t now, bool make_room) const;  // ch's lock held

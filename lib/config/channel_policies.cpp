@@ -23,9 +23,13 @@ const std::vector<channel_option_spec> channel_table = {
      "true: anyone may subscribe to matching channels without a token; false: a token is needed even if "
      "auth.public_channels matches. user: channels stay readable only by their user either way, and a pattern "
      "that only matches user: channels cannot say true."},
+    {"keyed", "", "true: matching channels keep the latest event of every key; each publish names a key, and new "
+                  "subscribers get that state first (docs/keyed-channels.md).", "false"},
+    {"max_keys", "", "Live keys a keyed channel may hold (1 to 100000); a publish of a new key past it is refused "
+                     "with too_many_keys. Deleted keys are remembered as many again, for catch-up.", "1000"},
 };
 
-const std::vector<std::string_view> later_options = {"keyed", "max_keys", "conflate", "slow_consumer"};
+const std::vector<std::string_view> later_options = {"conflate", "slow_consumer"};
 
 std::string path_of(std::size_t i) { return "channels[" + std::to_string(i) + "]"; }
 
@@ -80,11 +84,20 @@ void apply_channels_json(config& cfg, const nlohmann::json& v, const std::string
                     rule.pattern = value.get<std::string>();
                 continue;
             }
-            if (key == "public") {
+            if (key == "public" || key == "keyed") {
                 if (!value.is_boolean())
                     problems.push_back({where, source, value.dump(), "expected true or false"});
                 else
-                    rule.public_channel = value.get<bool>();
+                    (key == "public" ? rule.public_channel : rule.keyed) = value.get<bool>();
+                continue;
+            }
+            if (key == "max_keys") {
+                if (!value.is_number_unsigned() || value.get<std::uint64_t>() < 1 ||
+                    value.get<std::uint64_t>() > max_keys_limit)
+                    problems.push_back({where, source, value.dump(),
+                                        "expected a whole number from 1 to " + std::to_string(max_keys_limit)});
+                else
+                    rule.max_keys = value.get<std::size_t>();
                 continue;
             }
             const channel_option_spec* opt = nullptr;
@@ -95,9 +108,10 @@ void apply_channels_json(config& cfg, const nlohmann::json& v, const std::string
                 for (auto l : later_options) later |= l == key;
                 std::string known;
                 for (const auto& o : channel_table) known += ", " + std::string(o.key);
+                // (public, keyed and max_keys are in the table; their values are parsed above)
                 problems.push_back({where, source, value.dump(),
-                                    later ? "not supported yet: herald does not implement keyed channels, so `" + key +
-                                                "` would have no effect; remove it"
+                                    later ? "not supported yet: herald does not implement `" + key +
+                                                "`, so it would have no effect; remove it"
                                           : "unknown channel option; expected pattern" + known});
                 continue;
             }
@@ -137,6 +151,9 @@ void validate_channel_rules(const config& cfg, std::vector<problem>& problems) {
             problems.push_back({path + ".public", "", "true",
                                 "user: channels are readable only by their user (a token whose sub names them); no "
                                 "policy can make them public"});
+        if (r.max_keys && !r.keyed.value_or(false))
+            problems.push_back({path + ".max_keys", "", std::to_string(*r.max_keys),
+                                "applies to keyed channels only: add \"keyed\": true to this entry, or remove it"});
         if (r.history_max_bytes && *r.history_max_bytes < cfg.limits.max_event_bytes + 64)
             problems.push_back({path + ".history_max_bytes", "", std::to_string(*r.history_max_bytes),
                                 "must hold at least one event of limits.max_event_bytes (" +
@@ -153,22 +170,34 @@ const channel_rule* channel_policies::match(std::string_view channel) const {
     return nullptr;
 }
 
-history_policy channel_policies::history(std::string_view channel) const {
-    history_policy h{history_.size, history_.ttl_ms, history_.max_bytes};
+storage_policy channel_policies::storage(std::string_view channel) const {
+    storage_policy h{history_.size, history_.ttl_ms, history_.max_bytes, false, default_max_keys};
     if (const auto* r = match(channel)) {
         if (r->history_size) h.size = *r->history_size;
         if (r->history_ttl_ms) h.ttl_ms = *r->history_ttl_ms;
         if (r->history_max_bytes) h.max_bytes = *r->history_max_bytes;
+        h.keyed = r->keyed.value_or(false);
+        if (r->max_keys) h.max_keys = *r->max_keys;
     }
     return h;
 }
 
+std::optional<model::error> channel_policies::key_refusal(const model::publish_request& r) const {
+    const auto* rule = match(r.channel);
+    const bool keyed = rule && rule->keyed.value_or(false);
+    if (keyed && r.key.empty()) return model::errors::key_required(r.channel);
+    if (!keyed && !r.key.empty()) return model::errors::channel_not_keyed(r.channel);
+    return std::nullopt;
+}
+
 channel_policy channel_policies::resolve(std::string_view channel) const {
     channel_policy p;
-    const auto h = history(channel);
+    const auto h = storage(channel);
     p.history_size = h.size;
     p.history_ttl_ms = h.ttl_ms;
     p.history_max_bytes = h.max_bytes;
+    p.keyed = h.keyed;
+    p.max_keys = h.keyed ? h.max_keys : 0;
     std::optional<bool> pub;
     if (const auto* r = match(channel)) {
         p.pattern = r->pattern;
@@ -191,6 +220,8 @@ std::string describe_rule(const channel_rule& r) {
     if (r.history_ttl_ms) add("history_ttl " + std::to_string(*r.history_ttl_ms) + " ms");
     if (r.history_max_bytes) add("history_max_bytes " + std::to_string(*r.history_max_bytes));
     if (r.public_channel) add(*r.public_channel ? "public" : "not public");
+    if (r.keyed) add(*r.keyed ? "keyed" : "not keyed");
+    if (r.max_keys) add("max_keys " + std::to_string(*r.max_keys));
     return r.pattern + " (" + (opts.empty() ? "global settings" : opts) + ")";
 }
 
@@ -225,13 +256,13 @@ std::string render_channels_markdown() {
         "Reloaded on `SIGHUP`: publishes and subscriptions after the reload follow the new entries, and a channel\n"
         "that already has history takes its new limits at its next publish. `herald channels inspect CH` shows\n"
         "the policy in force and the entry that matched. An entry that an earlier one always wins over is a\n"
-        "problem, and so is an option herald does not implement yet (`keyed`, `max_keys`, `conflate`,\n"
-        "`slow_consumer`).\n\n"
+        "problem, and so is an option herald does not implement yet (`conflate`, `slow_consumer`).\n\n"
         "```json\n"
         "{\n"
         "  \"channels\": [\n"
         "    {\"pattern\": \"prices:*\", \"history_size\": 500, \"history_ttl\": \"30s\", \"public\": true},\n"
         "    {\"pattern\": \"news\", \"history_max_bytes\": 65536},\n"
+        "    {\"pattern\": \"user:*\", \"keyed\": true, \"max_keys\": 50},\n"
         "    {\"pattern\": \"internal:*\", \"public\": false}\n"
         "  ]\n"
         "}\n"
@@ -240,7 +271,9 @@ std::string render_channels_markdown() {
     for (const auto& o : channel_table) {
         std::string meaning(o.doc);
         std::string fallback = "`" + std::string(o.global) + "`";
-        if (const auto* spec = find_option(o.global)) {
+        if (o.global.empty()) {
+            fallback = "`" + std::string(o.default_value) + "`";
+        } else if (const auto* spec = find_option(o.global)) {
             if (spec->kind == value_kind::count)
                 meaning += " Range: " + std::to_string(spec->min) + " to " + std::to_string(spec->max) + ".";
             if (spec->kind == value_kind::millis)

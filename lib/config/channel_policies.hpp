@@ -19,20 +19,28 @@
 
 #include "lib/config/config.hpp"
 #include "lib/config/options.hpp"
+#include "lib/model/error.hpp"
+#include "lib/model/event.hpp"
 
 namespace herald::config {
 
 // One option a `channels` entry may set, for parsing and for docs/configuration.md.
 struct channel_option_spec {
     std::string_view key;     // in the entry: "history_ttl"
-    std::string_view global;  // the global option it overrides ("history.ttl"), or "auth.public_channels"
+    std::string_view global;  // the global option it overrides ("history.ttl"), "auth.public_channels", or
+                              // empty when there is none
     std::string_view doc;     // one sentence
+    std::string_view default_value = {};  // when `global` is empty: the value an entry without it has
 };
+
+// max_keys of a keyed channel whose entry does not set it, and the most an entry may set.
+inline constexpr std::size_t default_max_keys = 1000;
+inline constexpr std::size_t max_keys_limit = 100000;
 
 const std::vector<channel_option_spec>& channel_options();
 
-// Options of the later work (keyed channels) that herald does not implement yet: an entry
-// naming one is a problem, never silently ignored.
+// Options herald does not implement yet (conflation, slow-consumer modes): an entry naming one is
+// a problem, never silently ignored.
 const std::vector<std::string_view>& unimplemented_channel_options();
 
 // Replaces cfg.channels with the rules of a `channels` JSON value (an array of objects); every
@@ -52,24 +60,31 @@ struct channel_policy {
     std::int64_t history_ttl_ms = 0;
     std::size_t history_max_bytes = 0;
     bool public_channel = false;  // anyone may subscribe without a token (when auth is on)
+    bool keyed = false;           // keeps the latest event of every key
+    std::size_t max_keys = 0;     // live keys a keyed channel may hold (0 when not keyed)
 
     bool operator==(const channel_policy&) const = default;
 };
 
-// The history part of a channel's policy: what a broker needs at each publish.
-struct history_policy {
+// What a broker needs of a channel's policy at each publish: history bounds and keyed state.
+struct storage_policy {
     std::size_t size = 0;
     std::int64_t ttl_ms = 0;
     std::size_t max_bytes = 0;
+    bool keyed = false;
+    std::size_t max_keys = default_max_keys;
 };
 
 class channel_policies {
 public:
     explicit channel_policies(const config& cfg);
     channel_policy resolve(std::string_view channel) const;
-    // resolve()'s history limits without copying the pattern (the publish path asks this).
-    history_policy history(std::string_view channel) const;
+    // resolve()'s storage part without copying the pattern (the publish path asks this).
+    storage_policy storage(std::string_view channel) const;
     const std::vector<channel_rule>& rules() const { return rules_; }
+    // Why a publish does not fit its channel's policy: a key (or incr, delete) for a channel that
+    // is not keyed (channel_not_keyed), or none for one that is (key_required); nullopt when it fits.
+    std::optional<model::error> key_refusal(const model::publish_request& r) const;
 
 private:
     const channel_rule* match(std::string_view channel) const;  // the first entry that matches, or null

@@ -71,6 +71,8 @@ struct channel_rule {
     std::optional<std::int64_t> history_ttl_ms;
     std::optional<std::size_t> history_max_bytes;
     std::optional<bool> public_channel;            // `public`: no token needed (true) or always needed (false)
+    std::optional<bool> keyed;                     // latest event per key
+    std::optional<std::size_t> max_keys;           // live keys of a keyed channel
 
     bool operator==(const channel_rule&) const = default;
 };

@@ -35,6 +35,7 @@ struct param_entry {
 constexpr param_entry param_table[] = {
     {"/v1/channels/", "/events", "GET", route_id::channel_events_get, true, true},
     {"/v1/channels/", "/events", "POST", route_id::channel_events_post, true, true},
+    {"/v1/channels/", "/latest", "GET", route_id::channel_latest, true, true},
     {"/v1/users/", "/disconnect", "POST", route_id::user_disconnect, true, true},
     {"/v1/channels/", "", "GET", route_id::channel_inspect, true, true},
 };

@@ -25,6 +25,7 @@ enum class route_id {
     channels_list,
     channel_inspect,
     channel_events_get,
+    channel_latest,
     connections,
     stats,
     cors_preflight,

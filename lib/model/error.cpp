@@ -70,6 +70,31 @@ error channel_not_found(const std::string& channel) {
                 "check the name; GET /v1/channels (herald channels list) shows the channels this gateway holds");
 }
 
+error invalid_key(const std::string& message) {
+    return make(error_kinds::invalid_key, message, "a key is 1-256 bytes of printable UTF-8 (no control characters)");
+}
+error key_required(const std::string& channel) {
+    return make(error_kinds::key_required, "channel '" + channel + "' is keyed: a publish to it names a key",
+                "add \"key\" to the publish (?key= on POST /v1/channels/{c}/events, --key on the CLI)");
+}
+error channel_not_keyed(const std::string& channel) {
+    return make(error_kinds::channel_not_keyed, "channel '" + channel + "' is not keyed: it takes no key, incr or delete",
+                "give it a channels entry with \"keyed\": true in the config (herald check-config shows the policy)");
+}
+error key_not_found(const std::string& channel, const std::string& key) {
+    return make(error_kinds::key_not_found, "key '" + key + "' of channel '" + channel + "' has no value to delete",
+                "GET /v1/channels/{c}/latest (herald channels latest) lists the keys it holds");
+}
+error too_many_keys(const std::string& channel, std::size_t limit) {
+    return make(error_kinds::too_many_keys,
+                "channel '" + channel + "' holds " + std::to_string(limit) + " keys, its max_keys: no room for a new key",
+                "delete keys that are done with, or raise max_keys in the channel's policy");
+}
+error not_a_counter(const std::string& channel, const std::string& key, const std::string& why) {
+    return make(error_kinds::not_a_counter, "key '" + key + "' of channel '" + channel + "' " + why,
+                "incr works on keys whose value is an integer (or that have none yet); set the key to a number first");
+}
+
 error invalid_cursor(const std::string& value) {
     return make(error_kinds::invalid_cursor, "since '" + value + "' is not a cursor",
                 "pass a value from an event's id: field, or 'earliest' for all history");

@@ -58,6 +58,11 @@ inline constexpr error_kind invalid_command{"invalid_command", 400,
 inline constexpr error_kind unknown_op{"unknown_op", 400, "a WebSocket command with an unknown `op`"};
 inline constexpr error_kind invalid_since{"invalid_since", 400,
                                           "a WebSocket `subscribe` whose `since` is not `{\"epoch\":..,\"offset\":N}`"};
+inline constexpr error_kind invalid_key{"invalid_key", 400,
+                                         "a publish `key` that is empty, over 256 bytes, or not printable UTF-8"};
+inline constexpr error_kind key_required{"key_required", 400, "a publish to a keyed channel without a `key`"};
+inline constexpr error_kind channel_not_keyed{
+    "channel_not_keyed", 400, "a `key`, `incr` or `delete` for a channel whose policy is not `keyed`"};
 inline constexpr error_kind not_supported{"not_supported", 400, "a WebSocket `refresh` on an API-key connection"};
 inline constexpr error_kind token_required{"token_required", 401, "a channel that needs a token, and none was given"};
 inline constexpr error_kind invalid_token{"invalid_token", 401,
@@ -80,10 +85,15 @@ inline constexpr error_kind channel_not_found{
     "channel_not_found", 404, "an inspected channel with no subscribers here that nothing was published to"};
 inline constexpr error_kind not_subscribed{"not_subscribed", 404,
                                            "a WebSocket `unsubscribe` from a channel not subscribed"};
+inline constexpr error_kind key_not_found{"key_not_found", 404, "a deletion of a key that has no value"};
 inline constexpr error_kind method_not_allowed{"method_not_allowed", 405, "a method the route does not take (with an "
                                                                           "`Allow` header)"};
 inline constexpr error_kind already_subscribed{"already_subscribed", 409,
                                                "a WebSocket `subscribe` to a channel already subscribed"};
+inline constexpr error_kind too_many_keys{"too_many_keys", 409,
+                                           "a new key on a keyed channel that holds its policy's `max_keys` already"};
+inline constexpr error_kind not_a_counter{
+    "not_a_counter", 409, "an `incr` of a key whose value is not an integer, or a sum out of the 64-bit range"};
 inline constexpr error_kind body_too_large{"body_too_large", 413, "a request body over `--max-body-bytes`"};
 inline constexpr error_kind data_too_large{"data_too_large", 413, "an event's data over `--max-event-bytes`"};
 inline constexpr error_kind too_many_publishes{
@@ -107,7 +117,8 @@ inline constexpr std::array all{
     bad_request,        invalid_json,        missing_field,      invalid_field,       invalid_channel,
     invalid_cursor,     missing_channel,     invalid_envelope,   too_many_channels,   websocket_upgrade_required,
     invalid_user,       invalid_parameter,   invalid_command,    unknown_op,          invalid_since,
-    not_supported,      token_required,      invalid_token,      token_expired,       token_not_yet_valid,
+    invalid_key,        key_required,        channel_not_keyed,  key_not_found,       too_many_keys,
+    not_a_counter,      not_supported,      token_required,      invalid_token,      token_expired,       token_not_yet_valid,
     auth_not_configured, api_key_required,   invalid_api_key,    forbidden,           origin_not_allowed,
     cross_origin_refused, not_found,         channel_not_found,  not_subscribed,      method_not_allowed,
     already_subscribed, body_too_large,      data_too_large,     too_many_publishes,  unsupported_media_type,
@@ -133,6 +144,14 @@ error too_many_publishes(std::size_t count, std::size_t limit);
 error invalid_user(const std::string& user);
 error invalid_parameter(const std::string& message, const std::string& hint);
 error channel_not_found(const std::string& channel);
+
+// Keyed channels.
+error invalid_key(const std::string& message);
+error key_required(const std::string& channel);
+error channel_not_keyed(const std::string& channel);
+error key_not_found(const std::string& channel, const std::string& key);
+error too_many_keys(const std::string& channel, std::size_t limit);
+error not_a_counter(const std::string& channel, const std::string& key, const std::string& why);
 
 // Streams.
 error invalid_cursor(const std::string& value);

@@ -35,7 +35,14 @@ std::string channel_list_json(std::span<const channel_list_entry> entries, bool 
 }
 
 std::string channel_json(const channel_summary& c, subscriber_counts s, const channel_policy_summary& p) {
-    return dump(json{{"channel", c.channel},
+    json policy{{"pattern", p.pattern ? json(*p.pattern) : json(nullptr)},
+                {"history_size", p.history_size},
+                {"history_ttl_ms", p.history_ttl_ms},
+                {"history_max_bytes", p.history_max_bytes},
+                {"public", p.public_channel},
+                {"keyed", p.keyed}};
+    if (p.keyed) policy["max_keys"] = p.max_keys;
+    json out{{"channel", c.channel},
                      {"subscribers", {{"sse", s.sse}, {"ws", s.ws}, {"total", s.sse + s.ws}}},
                      {"epoch", c.epoch},
                      {"last_offset", c.last_offset},
@@ -43,18 +50,19 @@ std::string channel_json(const channel_summary& c, subscriber_counts s, const ch
                      {"history_size", c.history_size},
                      {"publishes", c.publishes},
                      {"last_published_at", nullable_time(c.last_published_at)},
-                     {"policy",
-                      {{"pattern", p.pattern ? json(*p.pattern) : json(nullptr)},
-                       {"history_size", p.history_size},
-                       {"history_ttl_ms", p.history_ttl_ms},
-                       {"history_max_bytes", p.history_max_bytes},
-                       {"public", p.public_channel}}}});
+                     {"policy", std::move(policy)}};
+    if (p.keyed) out["keys"] = c.keys;
+    return dump(out);
 }
 
 std::string history_event_json(const model::event& ev) {
     std::string out = "{\"offset\":" + std::to_string(ev.offset) + ",\"epoch\":" + json_quote(ev.epoch);
+    if (!ev.key.empty()) out.append(",\"key\":").append(json_quote(ev.key));
     if (!ev.name.empty()) out.append(",\"event\":").append(json_quote(ev.name));
-    out.append(",\"data\":").append(ev.kind == model::data_kind::json ? ev.data : json_quote(ev.data));
+    if (ev.deleted)
+        out.append(",\"deleted\":true");
+    else
+        out.append(",\"data\":").append(ev.kind == model::data_kind::json ? ev.data : json_quote(ev.data));
     out.append(",\"published_at\":").append(std::to_string(ev.published_at)).push_back('}');
     return out;
 }
@@ -74,6 +82,21 @@ std::string channel_history_json(std::string_view channel, std::string_view epoc
         .append(",\"last_offset\":")
         .append(std::to_string(last_offset))
         .push_back('}');
+    return out;
+}
+
+std::string channel_latest_json(std::string_view channel, std::string_view epoch, bool keyed,
+                                std::span<const model::event_ptr> events, std::uint64_t last_offset) {
+    std::string out = "{\"channel\":" + json_quote(channel) + ",\"epoch\":" + json_quote(epoch) +
+                      ",\"keyed\":" + (keyed ? "true" : "false") + ",\"events\":[";
+    bool first = true;
+    for (const auto& ev : events) {
+        if (ev->deleted) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        out.append(history_event_json(*ev));
+    }
+    out.append("],\"last_offset\":").append(std::to_string(last_offset)).push_back('}');
     return out;
 }
 

@@ -26,6 +26,7 @@ struct channel_summary {
     std::size_t history_size = 0;
     std::uint64_t publishes = 0;
     std::int64_t last_published_at = 0;  // ms since the Unix epoch; 0 (none) is rendered null
+    std::size_t keys = 0;                // a keyed channel's live keys
 };
 
 // The channel policy in force for one channel (lib/config/channel_policies): the pattern of the
@@ -36,6 +37,8 @@ struct channel_policy_summary {
     std::int64_t history_ttl_ms = 0;
     std::size_t history_max_bytes = 0;
     bool public_channel = false;
+    bool keyed = false;
+    std::size_t max_keys = 0;  // 0 when not keyed
 };
 
 // A row of GET /v1/channels: the channel and this node's subscribers of it.
@@ -89,17 +92,24 @@ std::string channel_list_json(std::span<const channel_list_entry> entries, bool 
 
 // {"channel","subscribers":{"sse","ws","total"},"epoch","last_offset","first_available",
 // "history_size","publishes","last_published_at","policy":{"pattern","history_size",
-// "history_ttl_ms","history_max_bytes","public"}}
+// "history_ttl_ms","history_max_bytes","public","keyed"[,"max_keys"]}[,"keys"]}: keys (live keys
+// held) only for a keyed channel
 std::string channel_json(const channel_summary& c, subscriber_counts subscribers, const channel_policy_summary& policy);
 
-// {"offset","epoch"[,"event"],"data","published_at"}: one event of a channel's history (data as
-// stored for JSON, quoted for text). Hand-written: a history page renders many.
+// {"offset","epoch"[,"key"][,"event"],"data"|"deleted":true,"published_at"}: one event of a
+// channel's history (data as stored for JSON, quoted for text). Hand-written: a history page
+// renders many.
 std::string history_event_json(const model::event& ev);
 
 // {"channel","epoch","events":[..],"first_available","last_offset"}
 std::string channel_history_json(std::string_view channel, std::string_view epoch,
                                  std::span<const model::event_ptr> events, std::uint64_t first_available,
                                  std::uint64_t last_offset);
+
+// {"channel","epoch","keyed","events":[..],"last_offset"}: GET /v1/channels/{c}/latest, the
+// latest event of every key (keyed; live keys only, oldest first) or the newest event.
+std::string channel_latest_json(std::string_view channel, std::string_view epoch, bool keyed,
+                                std::span<const model::event_ptr> events, std::uint64_t last_offset);
 
 // {"connections":[{"id","user","transport","listener","channels","remote","connected_at",
 // "outbox_bytes"},..],"total"}: `total` counts every match, `shown` is the page of them.

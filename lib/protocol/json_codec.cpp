@@ -5,6 +5,7 @@
 
 #include "lib/model/channel.hpp"
 #include "lib/protocol/compact_json.hpp"
+#include "lib/util/utf8.hpp"
 
 namespace herald::protocol {
 
@@ -55,7 +56,59 @@ std::optional<error> validate_event_name(std::string_view name) {
     return std::nullopt;
 }
 
+std::optional<error> validate_key(std::string_view key) {
+    if (key.empty() || key.size() > 256)
+        return errors::invalid_key("key must be 1-256 bytes, got " + std::to_string(key.size()));
+    for (std::size_t i = 0; i < key.size();) {
+        const auto c = static_cast<unsigned char>(key[i]);
+        if (c < 0x20 || c == 0x7f) return errors::invalid_key("key must not contain control characters or line breaks");
+        const auto n = util::utf8_sequence_length(key.substr(i));
+        if (n == 0) return errors::invalid_key("key is not valid UTF-8");
+        i += n;
+    }
+    return std::nullopt;
+}
+
 namespace {
+
+// "key", "incr" and "delete" of a publish item: what it does to a keyed channel's key.
+std::optional<error> parse_key_fields(const json& j, model::publish_request& r, bool& needs_data) {
+    needs_data = true;
+    auto key = j.find("key");
+    auto incr = j.find("incr");
+    auto del = j.find("delete");
+    const bool has_incr = incr != j.end() && !incr->is_null();
+    const bool has_delete = del != j.end() && !del->is_null() && !(del->is_boolean() && !del->get<bool>());
+    if (key != j.end() && !key->is_null()) {
+        if (!key->is_string()) return errors::invalid_key("key must be a string");
+        r.key = key->get<std::string>();
+        if (auto e = validate_key(r.key)) return e;
+    }
+    if (has_incr && has_delete) return errors::bad_request("give either 'incr' or 'delete', not both");
+    if (has_incr) {
+        if (!incr->is_number_integer())
+            return errors::invalid_field("incr", "must be an integer (negative to decrement)");
+        const auto v = incr->is_number_unsigned() && incr->get<std::uint64_t>() > std::uint64_t(model::max_counter)
+                           ? model::max_counter + 1
+                           : incr->get<std::int64_t>();
+        if (v > model::max_counter || v < -model::max_counter)
+            return errors::invalid_field("incr", "must be within ±9007199254740991");
+        r.op = model::key_op::incr;
+        r.incr = v;
+    } else if (has_delete) {
+        if (!del->is_boolean()) return errors::invalid_field("delete", "must be true or false");
+        r.op = model::key_op::remove;
+    }
+    if (r.op != model::key_op::set) {
+        if (r.key.empty()) return errors::missing_field("key");
+        if (j.contains("data"))
+            return errors::bad_request(std::string("'data' goes with a set; '") +
+                                       (r.op == model::key_op::incr ? "incr" : "delete") + "' computes the event itself");
+        needs_data = false;
+        r.kind = model::data_kind::json;
+    }
+    return std::nullopt;
+}
 
 void set_data(model::publish_request& r, const json& data) {
     if (data.is_string()) {
@@ -70,9 +123,13 @@ void set_data(model::publish_request& r, const json& data) {
 model::result<publish_item> parse_item(const json& j) {
     if (!j.is_object()) return errors::bad_request("each event must be a JSON object");
     model::publish_request base;
+    bool needs_data = true;
+    if (auto e = parse_key_fields(j, base, needs_data)) return *e;
     auto data = j.find("data");
-    if (data == j.end()) return errors::missing_field("data");
-    set_data(base, *data);
+    if (needs_data) {
+        if (data == j.end()) return errors::missing_field("data");
+        set_data(base, *data);
+    }
     if (auto ev = j.find("event"); ev != j.end() && !ev->is_null()) {
         if (!ev->is_string()) return errors::invalid_field("event", "must be a string");
         base.name = ev->get<std::string>();
@@ -155,14 +212,18 @@ model::result<publish_body> parse_publish_body(std::string_view body, std::size_
 }
 
 model::result<model::publish_request> raw_publish_request(std::string channel, std::string_view body, bool is_json,
-                                                          std::string name, std::string idempotency_key) {
+                                                          std::string name, std::string idempotency_key,
+                                                          std::optional<std::string> key) {
     if (auto e = model::validate_channel(channel)) return *e;
     if (!name.empty())
         if (auto e = validate_event_name(name)) return *e;
+    if (key)
+        if (auto e = validate_key(*key)) return *e;
     model::publish_request r;
     r.channel = std::move(channel);
     r.name = std::move(name);
     r.idempotency_key = std::move(idempotency_key);
+    if (key) r.key = std::move(*key);
     if (r.idempotency_key.size() > 200) return errors::invalid_field("idempotency_key", "must be 1-200 bytes");
     if (is_json) {
         // Stored as it came, with no parse and dump; it nests within the limit by construction.
@@ -189,18 +250,21 @@ std::string event_envelope_json(const model::event& ev, std::string_view leading
     out.append("{").append(leading_members).append("\"channel\":").append(json_quote(ev.channel));
     out.append(",\"offset\":").append(std::to_string(ev.offset));
     out.append(",\"epoch\":").append(json_quote(ev.epoch));
+    if (!ev.key.empty()) out.append(",\"key\":").append(json_quote(ev.key));
     if (!ev.name.empty()) out.append(",\"event\":").append(json_quote(ev.name));
-    out.append(",\"data\":");
-    if (ev.kind == model::data_kind::json)
-        out.append(ev.data);
+    if (ev.deleted)
+        out.append(",\"deleted\":true");
+    else if (ev.kind == model::data_kind::json)
+        out.append(",\"data\":").append(ev.data);
     else
-        out.append(json_quote(ev.data));
+        out.append(",\"data\":").append(json_quote(ev.data));
     out.append(",\"published_at\":").append(std::to_string(ev.published_at)).push_back('}');
     return out;
 }
 
 std::string publish_result_json(const model::publish_result& r) {
     json j{{"channel", r.channel}, {"offset", r.offset}, {"epoch", r.epoch}, {"delivered_local", r.delivered_local}};
+    if (r.value) j["value"] = *r.value;
     if (r.duplicate) j["duplicate"] = true;
     return j.dump();
 }

@@ -2,6 +2,7 @@
 // names of the HTTP API live. Pure functions; parse errors come back as named errors, never throws.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,13 +35,19 @@ struct publish_body {
 model::result<publish_body> parse_publish_body(std::string_view body, std::size_t max_publishes = 1000);
 
 // Builds the request for a raw body on POST /v1/channels/{ch}/events. `json` says whether the
-// Content-Type was JSON (then the body must parse); a JSON string value becomes text.
+// Content-Type was JSON (then the body must parse); a JSON string value becomes text. `key`: the
+// ?key= of a keyed channel's publish.
 model::result<model::publish_request> raw_publish_request(std::string channel, std::string_view body, bool json,
-                                                          std::string name, std::string idempotency_key);
+                                                          std::string name, std::string idempotency_key,
+                                                          std::optional<std::string> key = std::nullopt);
+
+// Validates a keyed channel's key: 1-256 bytes of UTF-8, no control characters.
+std::optional<model::error> validate_key(std::string_view key);
 
 // Validates an event name: 1-100 bytes, printable, not starting with the reserved "herald.".
 std::optional<model::error> validate_event_name(std::string_view name);
 
+// {"channel","offset","epoch"[,"key"][,"event"],"data"|"deleted":true,"published_at"}.
 // `leading_members` ("" or a run of "k":v, members each followed by a comma) go first, e.g.
 // "\"op\":\"event\"," for the WebSocket event message.
 std::string event_envelope_json(const model::event& ev, std::string_view leading_members = {});

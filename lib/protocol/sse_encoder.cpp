@@ -31,7 +31,7 @@ std::string sse_event_body(const model::event& ev, bool envelope) {
         for (char c : ev.name) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
         out.push_back('\n');
     }
-    if (envelope)
+    if (envelope || !ev.key.empty())  // a keyed channel's events name their key: always the envelope
         append_data_lines(out, event_envelope_json(ev));
     else
         append_data_lines(out, ev.data);

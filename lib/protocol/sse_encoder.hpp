@@ -10,7 +10,9 @@
 namespace herald::protocol {
 
 // The `event:` + `data:` lines and the terminating blank line; no `id:` line.
-// envelope=true wraps the payload as {"channel","offset","epoch","event","data"}.
+// envelope=true wraps the payload as {"channel","offset","epoch","event","data"}; so does an event
+// of a keyed channel always (it carries "key", and "deleted" instead of "data" for a deletion), so
+// a plain EventSource page reads the key with the JSON.parse it needs anyway.
 std::string sse_event_body(const model::event& ev, bool envelope);
 
 // "id: <cursor>\n"

@@ -58,10 +58,12 @@ std::optional<ws_command_error> parse_ws_command(std::string_view text, ws_comma
     out.channel = ch->get<std::string>();
     if (auto e = model::validate_channel(out.channel)) return ws_command_error{out.id, *e};
     if (out.op == ws_op::subscribe) {
-        if (auto s = j.find("since"); s != j.end() && !s->is_null()) {
+        if (auto s = j.find("since"); s != j.end() && s->is_string() && s->get<std::string>() == "latest") {
+            out.since = ws_since{std::nullopt, 0, true};
+        } else if (s != j.end() && !s->is_null()) {
             if (!s->is_object() || !s->contains("offset") || !(*s)["offset"].is_number_unsigned())
                 return ws_command_error{
-                    out.id, errors::invalid_since("'since' must be {\"epoch\":..,\"offset\":N}",
+                    out.id, errors::invalid_since("'since' must be {\"epoch\":..,\"offset\":N} or \"latest\"",
                                                   "pass the epoch and offset of the last event you processed")};
             ws_since since;
             since.offset = (*s)["offset"].get<std::uint64_t>();

@@ -18,6 +18,7 @@ enum class ws_op { subscribe, unsubscribe, ping, refresh };
 struct ws_since {
     std::optional<std::string> epoch;  // absent: any epoch (offset counts in the current one)
     std::uint64_t offset = 0;
+    bool latest = false;  // "since":"latest": the newest event (a keyed channel: every key's) first
 };
 
 struct ws_command {

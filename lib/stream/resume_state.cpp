@@ -36,10 +36,10 @@ bool resume_state::apply(std::string_view channel, std::uint64_t generation, nod
     if (!c || c->generation != generation || !c->pending || c->pending->planned) return false;
     auto& p = *c->pending;
     c->epoch = std::move(plan.epoch);
-    c->offset = plan.replay.empty() || !plan.reset_reason.empty() ? plan.resume_offset : plan.replay.front()->offset - 1;
+    c->offset = plan.replay.empty() ? plan.resume_offset : plan.replay.front()->offset - 1;
     p.planned = true;
     p.resume_offset = plan.resume_offset;
-    if (plan.reset_reason.empty()) p.replay = std::move(plan.replay);
+    p.replay = std::move(plan.replay);
     ++replaying_;
     return true;
 }

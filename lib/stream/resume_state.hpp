@@ -88,7 +88,8 @@ public:
 
     // Applies a channel's resume plan, if `generation` is still the one followed (else false, and
     // nothing changes). Sets the epoch and the starting position (the replay's first offset - 1,
-    // or the plan's resume offset when there is nothing to replay or the channel is reset).
+    // or the plan's resume offset when there is nothing to replay). A reset plan replays only a
+    // keyed channel's snapshot (the state after the reset).
     bool apply(std::string_view channel, std::uint64_t generation, node::channel_resume plan);
 
     // A live event arrives (hub delivery, in offset order per channel).

@@ -6,6 +6,10 @@ namespace herald::stream {
 node::since_spec subscribe_since(const std::string& channel, const std::optional<protocol::ws_since>& since) {
     node::since_spec out;
     if (!since) return out;
+    if (since->latest) {
+        out.mode = node::since_mode::latest;
+        return out;
+    }
     out.mode = node::since_mode::cursor;
     out.cursor.names_fp = protocol::names_fingerprint({channel});
     out.cursor.offsets = {since->offset};

@@ -1,4 +1,4 @@
-// A WebSocket subscribe's `since` ({"epoch"?, "offset"}) as the resume request for its one
+// A WebSocket subscribe's `since` ({"epoch"?, "offset"}, or "latest") as the resume request for its one
 // channel: absent → live; offset 0 without an epoch → from the earliest history; an epoch →
 // a cursor in that epoch; no epoch → the offset counts in whatever epoch is current. Pure.
 #pragma once

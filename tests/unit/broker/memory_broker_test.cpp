@@ -304,14 +304,14 @@ TEST_F(MemoryBrokerTest, PublishesRacingSweepsKeepEveryEpochContiguous) {
 namespace herald::broker {
 namespace {
 
-// Policies by pattern: each publish asks history_for; a channel takes changed limits at its next
+// Policies by pattern: each publish asks limits_for; a channel takes changed limits at its next
 // publish, and its age limit then applies to reads too.
 TEST_F(MemoryBrokerTest, HistoryLimitsComeFromThePolicyAtEachPublish) {
-    history_limits short_limits{2, 1000, 0};
+    channel_limits short_limits{2, 1000, 0};
     std::mutex m;
-    opts.history_for = [&](const std::string& channel) {
+    opts.limits_for = [&](const std::string& channel) {
         std::lock_guard lock(m);
-        return channel.rfind("short:", 0) == 0 ? short_limits : history_limits{100, 600000, 0};
+        return channel.rfind("short:", 0) == 0 ? short_limits : channel_limits{100, 600000, 0};
     };
     auto& b = make();
     for (int i = 0; i < 4; ++i) {

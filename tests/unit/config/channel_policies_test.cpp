@@ -46,14 +46,14 @@ TEST(ChannelPolicies, ReportsEveryProblemAtOnceWithItsPath) {
     auto p = load(c, R"({"channels":[{"pattern":"a","history_size":0},
                                      {"pattern":"b","history_ttl":"soon","public":"yes"},
                                      {"history_size":5},
-                                     {"pattern":"c*d","keyed":true,"colour":"red"},
+                                     {"pattern":"c*d","conflate":"1s","colour":"red"},
                                      {"pattern":"e","history_max_bytes":100,"history_ttl":"500ms"},
                                      7]})");
     EXPECT_TRUE(has(p, "channels[0].history_size", "out of range: expected 1 to 100000")) << p.size();
     EXPECT_TRUE(has(p, "channels[1].history_ttl", "duration"));
     EXPECT_TRUE(has(p, "channels[1].public", "true or false"));
     EXPECT_TRUE(has(p, "channels[2].pattern", "missing"));
-    EXPECT_TRUE(has(p, "channels[3].keyed", "not supported yet"));
+    EXPECT_TRUE(has(p, "channels[3].conflate", "not supported yet"));
     EXPECT_TRUE(has(p, "channels[3].colour", "unknown channel option"));
     EXPECT_TRUE(has(p, "channels[3].pattern", "not valid"));
     EXPECT_TRUE(has(p, "channels[4].history_max_bytes", "out of range"));
@@ -70,6 +70,53 @@ TEST(ChannelPolicies, EveryLaterOptionIsRefusedNotIgnored) {
         ASSERT_EQ(p.size(), 1u) << opt;
         EXPECT_EQ(p[0].key, "channels[0]." + std::string(opt));
     }
+}
+
+TEST(ChannelPolicies, KeyedChannelsTakeMaxKeysAndTheDefault) {
+    config c;
+    auto p = load(c, R"({"channels":[{"pattern":"prices:*","keyed":true,"max_keys":500},
+                                     {"pattern":"user:*","keyed":true},
+                                     {"pattern":"news"}]})");
+    ASSERT_TRUE(p.empty()) << format_problem(p[0]);
+    channel_policies pol(c);
+    auto prices = pol.resolve("prices:n");
+    EXPECT_TRUE(prices.keyed);
+    EXPECT_EQ(prices.max_keys, 500u);
+    EXPECT_EQ(pol.storage("user:1").max_keys, default_max_keys);
+    EXPECT_TRUE(pol.storage("user:1").keyed);
+    EXPECT_FALSE(pol.resolve("news").keyed);
+    EXPECT_EQ(pol.resolve("news").max_keys, 0u);
+    EXPECT_EQ(describe_rule(c.channels[0]), "prices:* (keyed, max_keys 500)");
+}
+
+TEST(ChannelPolicies, KeyedOptionsAreChecked) {
+    config c;
+    auto p = load(c, R"({"channels":[{"pattern":"a","keyed":"yes"},{"pattern":"b","max_keys":0},
+                                     {"pattern":"c","keyed":true,"max_keys":100001},{"pattern":"d","max_keys":5}]})");
+    EXPECT_TRUE(has(p, "channels[0].keyed", "true or false"));
+    EXPECT_TRUE(has(p, "channels[1].max_keys", "from 1 to 100000"));
+    EXPECT_TRUE(has(p, "channels[2].max_keys", "from 1 to 100000"));
+    EXPECT_TRUE(has(p, "channels[3].max_keys", "keyed channels only"));
+    EXPECT_EQ(p.size(), 4u);
+}
+
+TEST(ChannelPolicies, APublishsKeyMustFitThePolicy) {
+    config c;
+    ASSERT_TRUE(load(c, R"({"channels":[{"pattern":"prices:*","keyed":true}]})").empty());
+    channel_policies pol(c);
+    model::publish_request r;
+    r.channel = "prices:n";
+    auto e = pol.key_refusal(r);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, "key_required");
+    r.key = "AAPL";
+    EXPECT_FALSE(pol.key_refusal(r));
+    r.channel = "news";
+    e = pol.key_refusal(r);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, "channel_not_keyed");
+    r.key.clear();
+    EXPECT_FALSE(pol.key_refusal(r));
 }
 
 TEST(ChannelPolicies, NotAListIsAProblem) {
@@ -137,7 +184,7 @@ TEST(ChannelPolicies, FirstMatchWinsThenTheGlobalSettings) {
     EXPECT_EQ(news.history_size, 50u);
     EXPECT_FALSE(pol.resolve("other").public_channel);
     for (const auto* ch : {"prices:aapl", "prices:msft", "news", "other"}) {
-        const auto h = pol.history(ch);
+        const auto h = pol.storage(ch);
         const auto r = pol.resolve(ch);
         EXPECT_EQ(h.size, r.history_size) << ch;
         EXPECT_EQ(h.ttl_ms, r.history_ttl_ms) << ch;
@@ -161,7 +208,7 @@ TEST(ChannelPolicies, TheDocsSectionNamesEveryOption) {
     const auto md = render_channels_markdown();
     for (const auto& o : channel_options()) {
         EXPECT_NE(md.find("| `" + std::string(o.key) + "` |"), std::string::npos) << o.key;
-        EXPECT_NE(md.find(std::string(o.global)), std::string::npos) << o.global;
+        EXPECT_NE(md.find(std::string(o.global.empty() ? o.default_value : o.global)), std::string::npos) << o.key;
     }
     EXPECT_NE(md.find("Range: 1 to 100000"), std::string::npos);
     EXPECT_NE(render_markdown().find(md), std::string::npos);

@@ -42,6 +42,7 @@ TEST(Router, NeedsApiKeyForStreamsAndTheApiButNotProbesOrMetrics) {
                           row{"POST", "/v1/users/42/disconnect", route_id::user_disconnect, true},
                           row{"GET", "/v1/channels", route_id::channels_list, true},
                           row{"GET", "/v1/channels/news", route_id::channel_inspect, true},
+                          row{"GET", "/v1/channels/prices:n/latest", route_id::channel_latest, true},
                           row{"GET", "/v1/connections", route_id::connections, true},
                           row{"GET", "/v1/stats", route_id::stats, true},
                           row{"HEAD", "/v1/stats", route_id::stats, true},

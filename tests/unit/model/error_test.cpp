@@ -62,6 +62,12 @@ std::vector<error> every_error() {
         errors::broker_timeout("m"),
         errors::reply_timeout(10),
         errors::internal("m"),
+        errors::invalid_key("m"),
+        errors::key_required("c"),
+        errors::channel_not_keyed("c"),
+        errors::key_not_found("c", "k"),
+        errors::too_many_keys("c", 3),
+        errors::not_a_counter("c", "k", "why"),
     };
 }
 

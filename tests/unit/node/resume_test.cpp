@@ -80,7 +80,7 @@ TEST(ParseSince, ReadsACursor) {
 }
 
 TEST(ParseSince, RejectsMalformedText) {
-    for (const char* text : {"latest", "Earliest", "earliest ", "0a1b00000000", "0a1b00000000.x", "12", " "})
+    for (const char* text : {"Latest", "Earliest", "earliest ", "0a1b00000000", "0a1b00000000.x", "12", " "})
         EXPECT_FALSE(parse_since(text)) << "'" << text << "'";
 }
 
@@ -88,38 +88,38 @@ TEST(ParseSince, RejectsMalformedText) {
 
 TEST(ReadPlan, LiveReadsPositionsOnly) {
     since_spec live;
-    auto plan = read_plan(live, two);
+    auto plan = read_plan(live, two, {});
     ASSERT_EQ(plan.size(), 2u);
-    EXPECT_FALSE(plan[0]);
-    EXPECT_FALSE(plan[1]);
+    EXPECT_FALSE(plan[0].after);
+    EXPECT_FALSE(plan[1].after);
 }
 
 TEST(ReadPlan, EarliestReadsEverything) {
     since_spec s;
     s.mode = since_mode::earliest;
-    auto plan = read_plan(s, two);
+    auto plan = read_plan(s, two, {});
     ASSERT_EQ(plan.size(), 2u);
-    EXPECT_EQ(plan[0], 0u);
-    EXPECT_EQ(plan[1], 0u);
+    EXPECT_EQ(plan[0].after, 0u);
+    EXPECT_EQ(plan[1].after, 0u);
 }
 
 TEST(ReadPlan, FittingCursorReadsAfterEachOffset) {
-    auto plan = read_plan(cursor_since(two, {"e", "e"}, {4, 9}), two);
+    auto plan = read_plan(cursor_since(two, {"e", "e"}, {4, 9}), two, {});
     ASSERT_EQ(plan.size(), 2u);
-    EXPECT_EQ(plan[0], 4u);
-    EXPECT_EQ(plan[1], 9u);
+    EXPECT_EQ(plan[0].after, 4u);
+    EXPECT_EQ(plan[1].after, 9u);
 }
 
 TEST(ReadPlan, CursorForOtherChannelsReadsPositionsOnly) {
-    auto other = read_plan(cursor_since({"alerts", "prices"}, {"e", "e"}, {4, 9}), two);
+    auto other = read_plan(cursor_since({"alerts", "prices"}, {"e", "e"}, {4, 9}), two, {});
     ASSERT_EQ(other.size(), 2u);
-    EXPECT_FALSE(other[0]);
-    EXPECT_FALSE(other[1]);
+    EXPECT_FALSE(other[0].after);
+    EXPECT_FALSE(other[1].after);
     auto short_cursor = cursor_since(two, {"e", "e"}, {4});
-    for (const auto& p : read_plan(short_cursor, two)) EXPECT_FALSE(p);
+    for (const auto& p : read_plan(short_cursor, two, {})) EXPECT_FALSE(p.after);
     since_spec bad;
     bad.mode = since_mode::bad_cursor;
-    for (const auto& p : read_plan(bad, two)) EXPECT_FALSE(p);
+    for (const auto& p : read_plan(bad, two, {})) EXPECT_FALSE(p.after);
 }
 
 // ---- plan_resume ---------------------------------------------------------------------------
@@ -296,14 +296,114 @@ TEST(PlanResume, PlansFromAParsedCursorRoundTrip) {
         {protocol::names_fingerprint(two), protocol::epochs_fingerprint({"e1", "e1"}), {3, 0}});
     auto since = parse_since(text);
     ASSERT_TRUE(since);
-    auto plan_reads = read_plan(*since, two);
+    auto plan_reads = read_plan(*since, two, {});
     ASSERT_EQ(plan_reads.size(), 2u);
     auto plan = plan_resume(*since, two,
-                            {history("alerts", "e1", 1, 4, plan_reads[0]), history("news", "e1", 1, 2, plan_reads[1])});
+                            {history("alerts", "e1", 1, 4, plan_reads[0].after), history("news", "e1", 1, 2, plan_reads[1].after)});
     ASSERT_EQ(plan.size(), 2u);
     EXPECT_EQ(offsets(plan[0].replay), (offs{4}));
     EXPECT_EQ(offsets(plan[1].replay), (offs{1, 2}));
     EXPECT_EQ(plan[0].reset_reason + plan[1].reset_reason, "");
+}
+
+}  // namespace
+}  // namespace herald::node
+
+// ---- latest and keyed channels ---------------------------------------------------------------
+
+namespace herald::node {
+namespace {
+
+// A keyed channel's latest state: (offset, deleted) per key, oldest first.
+broker::channel_history keyed_state(const std::string& channel, const std::string& epoch, std::uint64_t floor,
+                                    std::uint64_t last, std::vector<std::pair<std::uint64_t, bool>> keys) {
+    broker::channel_history h;
+    h.channel = channel;
+    h.epoch = epoch;
+    h.last_offset = last;
+    h.first_available = floor;
+    h.keyed = true;
+    for (auto [off, deleted] : keys) {
+        auto ev = std::make_shared<model::event>();
+        ev->channel = channel;
+        ev->offset = off;
+        ev->epoch = epoch;
+        ev->key = "k" + std::to_string(off);
+        ev->deleted = deleted;
+        h.events.push_back(ev);
+    }
+    return h;
+}
+
+const std::vector<std::string> one = {"prices"};
+
+TEST(ParseSince, LatestIsAMode) {
+    auto s = parse_since("latest");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->mode, since_mode::latest);
+}
+
+TEST(ReadPlan, KeyedChannelsAndLatestReadTheLatestState) {
+    auto plan = read_plan(since_spec{}, two, {true, false});
+    EXPECT_TRUE(plan[0].latest);
+    EXPECT_FALSE(plan[1].latest);
+    EXPECT_FALSE(plan[1].after);
+    since_spec latest;
+    latest.mode = since_mode::latest;
+    for (const auto& p : read_plan(latest, two, {})) EXPECT_TRUE(p.latest);
+    auto cursor = read_plan(cursor_since(two, {"e", "e"}, {4, 9}), two, {true, false});
+    EXPECT_TRUE(cursor[0].latest);
+    EXPECT_EQ(cursor[1].after, 9u);
+}
+
+TEST(PlanResume, LatestOnAnUnkeyedChannelReplaysTheNewestEvent) {
+    since_spec s;
+    s.mode = since_mode::latest;
+    auto h = history("prices", "e", 1, 7, 6);
+    auto plan = plan_resume(s, one, {h});
+    EXPECT_EQ(offsets(plan[0].replay), offs({7}));
+    EXPECT_EQ(plan[0].resume_offset, 7u);
+    EXPECT_TRUE(plan[0].reset_reason.empty());
+}
+
+TEST(PlanResume, AKeyedChannelWithoutACursorReplaysItsLiveKeys) {
+    for (auto mode : {since_mode::live, since_mode::latest, since_mode::earliest}) {
+        since_spec s;
+        s.mode = mode;
+        auto plan = plan_resume(s, one, {keyed_state("prices", "e", 1, 9, {{2, false}, {5, true}, {9, false}})});
+        EXPECT_EQ(offsets(plan[0].replay), offs({2, 9}));
+        EXPECT_EQ(plan[0].resume_offset, 9u);
+        EXPECT_TRUE(plan[0].reset_reason.empty());
+    }
+}
+
+TEST(PlanResume, AKeyedCursorCatchesUpByKeyDeletionsIncluded) {
+    auto plan = plan_resume(cursor_since(one, {"e"}, {3}), one,
+                            {keyed_state("prices", "e", 2, 9, {{2, false}, {5, true}, {9, false}})});
+    EXPECT_TRUE(plan[0].reset_reason.empty());
+    EXPECT_EQ(offsets(plan[0].replay), offs({5, 9}));
+    EXPECT_TRUE(plan[0].replay[0]->deleted);
+    EXPECT_EQ(plan[0].resume_offset, 9u);
+}
+
+TEST(PlanResume, AKeyedCursorThatIsUpToDateReplaysNothing) {
+    auto plan = plan_resume(cursor_since(one, {"e"}, {9}), one, {keyed_state("prices", "e", 1, 9, {{2, false}, {9, false}})});
+    EXPECT_TRUE(plan[0].reset_reason.empty());
+    EXPECT_TRUE(plan[0].replay.empty());
+}
+
+TEST(PlanResume, AKeyedCursorBelowTheFloorResetsThenGetsTheSnapshot) {
+    auto plan = plan_resume(cursor_since(one, {"e"}, {3}), one,
+                            {keyed_state("prices", "e", 6, 9, {{2, false}, {7, true}, {9, false}})});
+    EXPECT_EQ(plan[0].reset_reason, "history_gone");
+    EXPECT_EQ(offsets(plan[0].replay), offs({2, 9}));
+}
+
+TEST(PlanResume, AKeyedCursorFromAnotherEpochResetsThenGetsTheSnapshot) {
+    auto plan = plan_resume(cursor_since(one, {"old"}, {3}), one, {keyed_state("prices", "new", 1, 4, {{4, false}})});
+    EXPECT_EQ(plan[0].reset_reason, "epoch_changed");
+    EXPECT_EQ(offsets(plan[0].replay), offs({4}));
+    EXPECT_EQ(plan[0].epoch, "new");
 }
 
 }  // namespace

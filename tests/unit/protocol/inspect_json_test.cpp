@@ -30,7 +30,8 @@ TEST(InspectJson, ChannelListLastPageAndEmpty) {
 }
 
 const std::string default_policy =
-    R"("policy":{"pattern":null,"history_size":100,"history_ttl_ms":600000,"history_max_bytes":1048576,"public":false})";
+    R"("policy":{"pattern":null,"history_size":100,"history_ttl_ms":600000,"history_max_bytes":1048576,"public":false,)"
+    R"("keyed":false})";
 
 channel_policy_summary defaults() { return {std::nullopt, 100, 600000, 1048576, false}; }
 
@@ -50,7 +51,7 @@ TEST(InspectJson, ChannelPolicyNamesThePatternThatMatched) {
               R"({"channel":"p:a","subscribers":{"sse":0,"ws":0,"total":0},"epoch":"e","last_offset":0,)"
               R"("first_available":1,"history_size":0,"publishes":0,"last_published_at":null,)"
               R"("policy":{"pattern":"p:*","history_size":3,"history_ttl_ms":2000,"history_max_bytes":4096,)"
-              R"("public":true}})");
+              R"("public":true,"keyed":false}})");
 }
 
 TEST(InspectJson, QuotesNamesAndReplacesInvalidUtf8) {
@@ -80,6 +81,38 @@ TEST(InspectJson, HistoryEvent) {
               R"({"offset":4,"epoch":"e1","data":{"x":1},"published_at":1004})");
     EXPECT_EQ(history_event_json(*make_event(5, "up\"d", "hi \"there\"\n", model::data_kind::text)),
               R"({"offset":5,"epoch":"e1","event":"up\"d","data":"hi \"there\"\n","published_at":1005})");
+}
+
+TEST(InspectJson, KeyedHistoryEventsNameTheKeyAndDeletionsHaveNoData) {
+    auto set = std::make_shared<model::event>(*make_event(6, "", "3", model::data_kind::json));
+    set->key = "unread";
+    EXPECT_EQ(history_event_json(*set), R"({"offset":6,"epoch":"e1","key":"unread","data":3,"published_at":1006})");
+    auto gone = std::make_shared<model::event>(*set);
+    gone->deleted = true;
+    gone->data.clear();
+    EXPECT_EQ(history_event_json(*gone), R"({"offset":6,"epoch":"e1","key":"unread","deleted":true,"published_at":1006})");
+}
+
+TEST(InspectJson, ChannelLatestShowsLiveKeysOnly) {
+    auto a = std::make_shared<model::event>(*make_event(2, "", "1", model::data_kind::json));
+    a->key = "a";
+    auto b = std::make_shared<model::event>(*make_event(3, "", "", model::data_kind::json));
+    b->key = "b";
+    b->deleted = true;
+    std::vector<model::event_ptr> events{a, b};
+    EXPECT_EQ(channel_latest_json("user:1", "e1", true, events, 3),
+              R"({"channel":"user:1","epoch":"e1","keyed":true,"events":[{"offset":2,"epoch":"e1","key":"a","data":1,)"
+              R"("published_at":1002}],"last_offset":3})");
+    EXPECT_EQ(channel_latest_json("news", "e1", false, {}, 0),
+              R"({"channel":"news","epoch":"e1","keyed":false,"events":[],"last_offset":0})");
+}
+
+TEST(InspectJson, AKeyedChannelShowsItsKeysAndMaxKeys) {
+    channel_policy_summary p{"user:*", 100, 600000, 1048576, false, true, 50};
+    channel_summary c{"user:1", "e", 4, 1, 4, 4, 0, 2};
+    const auto j = channel_json(c, {}, p);
+    EXPECT_NE(j.find(R"("keyed":true,"max_keys":50})"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"(,"keys":2})"), std::string::npos) << j;
 }
 
 TEST(InspectJson, ChannelHistory) {

@@ -366,11 +366,79 @@ TEST(JsonCodec, EnvelopeQuotesTextAndAddsTheEventName) {
 }
 
 TEST(JsonCodec, PublishResultJson) {
-    model::publish_result r{"news", 3, "e1", 2, false};
+    model::publish_result r{"news", 3, "e1", 2, false, std::nullopt};
     EXPECT_EQ(publish_result_json(r), R"({"channel":"news","offset":3,"epoch":"e1","delivered_local":2})");
     r.duplicate = true;
     EXPECT_EQ(publish_result_json(r),
               R"({"channel":"news","offset":3,"epoch":"e1","delivered_local":2,"duplicate":true})");
+}
+
+TEST(JsonCodec, EnvelopeOfAKeyedEventNamesTheKeyAndADeletionHasNoData) {
+    auto ev = sample_event(model::data_kind::json, "5");
+    ev.key = "unread";
+    EXPECT_EQ(event_envelope_json(ev),
+              R"({"channel":"news","offset":7,"epoch":"e1","key":"unread","data":5,"published_at":1700000000000})");
+    ev.deleted = true;
+    ev.data.clear();
+    EXPECT_EQ(event_envelope_json(ev),
+              R"({"channel":"news","offset":7,"epoch":"e1","key":"unread","deleted":true,"published_at":1700000000000})");
+}
+
+TEST(JsonCodec, PublishResultCarriesACountersValue) {
+    model::publish_result r{"user:1", 4, "e1", 0, false, std::nullopt};
+    r.value = -3;
+    EXPECT_EQ(publish_result_json(r), R"({"channel":"user:1","offset":4,"epoch":"e1","delivered_local":0,"value":-3})");
+}
+
+TEST(JsonCodec, ParsesKeysCountersAndDeletions) {
+    auto set = single(R"({"channel":"prices:n","key":"AAPL","data":{"p":1}})").requests.at(0);
+    EXPECT_EQ(set.key, "AAPL");
+    EXPECT_EQ(set.op, model::key_op::set);
+    EXPECT_EQ(set.data, R"({"p":1})");
+    auto incr = single(R"({"channel":"user:1","key":"unread","incr":-2})").requests.at(0);
+    EXPECT_EQ(incr.op, model::key_op::incr);
+    EXPECT_EQ(incr.incr, -2);
+    EXPECT_EQ(incr.kind, model::data_kind::json);
+    auto del = single(R"({"channel":"user:1","key":"unread","delete":true})").requests.at(0);
+    EXPECT_EQ(del.op, model::key_op::remove);
+    auto not_del = single(R"({"channel":"user:1","key":"unread","delete":false,"data":1})").requests.at(0);
+    EXPECT_EQ(not_del.op, model::key_op::set);
+    auto max = single(R"({"channel":"c","key":"k","incr":9007199254740991})").requests.at(0);
+    EXPECT_EQ(max.incr, model::max_counter);
+}
+
+TEST(JsonCodec, RejectsBadKeysCountersAndDeletions) {
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"","data":1})").code, "invalid_key");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":7,"data":1})").code, "invalid_key");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"a\u0001b","data":1})").code, "invalid_key");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":")" + std::string(257, 'k') + R"(","data":1})").code, "invalid_key");
+    EXPECT_EQ(rejected(R"({"channel":"c","incr":1})").code, "missing_field");
+    EXPECT_EQ(rejected(R"({"channel":"c","delete":true})").code, "missing_field");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k","incr":1,"data":1})").code, "bad_request");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k","incr":1,"delete":true})").code, "bad_request");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k","incr":1.5})").code, "invalid_field");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k","incr":"1"})").code, "invalid_field");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k","incr":9007199254740992})").code, "invalid_field");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k","incr":18446744073709551615})").code, "invalid_field");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k","incr":-9007199254740992})").code, "invalid_field");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k","delete":"yes"})").code, "invalid_field");
+    EXPECT_EQ(rejected(R"({"channel":"c","key":"k"})").code, "missing_field");
+}
+
+TEST(JsonCodec, KeysAreUtf8WithoutControlCharacters) {
+    EXPECT_FALSE(validate_key("AAPL"));
+    EXPECT_FALSE(validate_key("caf\xc3\xa9"));
+    EXPECT_FALSE(validate_key(std::string(256, 'k')));
+    EXPECT_TRUE(validate_key("\xff"));
+    EXPECT_TRUE(validate_key("a\x7f"));
+    EXPECT_TRUE(validate_key(""));
+}
+
+TEST(JsonCodec, RawRequestTakesAKey) {
+    auto r = raw_publish_request("prices:n", R"({"p":1})", true, "", "", std::string("AAPL"));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->key, "AAPL");
+    EXPECT_EQ(raw_publish_request("prices:n", "1", true, "", "", std::string()).err().code, "invalid_key");
 }
 
 TEST(JsonCodec, ErrorJsonCarriesCodeMessageAndHint) {

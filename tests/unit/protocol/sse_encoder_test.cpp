@@ -23,6 +23,15 @@ model::event text_event(std::string data, std::string name = "") {
     return ev;
 }
 
+TEST(SseEncoder, AKeyedEventAlwaysComesInTheEnvelope) {
+    auto ev = text_event("up");
+    ev.key = "AAPL";
+    EXPECT_EQ(sse_event_body(ev, false),
+              "data: {\"channel\":\"news\",\"offset\":7,\"epoch\":\"e1\",\"key\":\"AAPL\",\"data\":\"up\","
+              "\"published_at\":1700000000000}\n\n");
+    EXPECT_EQ(sse_event_body(ev, false), sse_event_body(ev, true));
+}
+
 TEST(SseEncoder, WritesOneDataLine) { EXPECT_EQ(sse_event_body(text_event("hello"), false), "data: hello\n\n"); }
 
 TEST(SseEncoder, WritesEventNameWhenGiven) {

@@ -65,6 +65,13 @@ TEST(WsCodec, ParsesSubscribeWithoutSince) {
     EXPECT_FALSE(parse_ok(R"({"op":"subscribe","channel":"news","since":null})").since);
 }
 
+TEST(WsCodec, ParsesSubscribeSinceLatest) {
+    auto cmd = parse_ok(R"({"op":"subscribe","channel":"news","since":"latest"})");
+    ASSERT_TRUE(cmd.since);
+    EXPECT_TRUE(cmd.since->latest);
+    EXPECT_FALSE(cmd.since->epoch);
+}
+
 TEST(WsCodec, ParsesSubscribeSinceWithEpoch) {
     auto cmd = parse_ok(R"({"op":"subscribe","channel":"user:42/inbox","since":{"epoch":"e1","offset":5}})");
     ASSERT_TRUE(cmd.since);

@@ -74,12 +74,28 @@ TEST(ResumeState, StartsAtTheReplaysFirstOffsetOrTheResumeOffset) {
     EXPECT_TRUE(drain(t).replayed.empty());
 }
 
-TEST(ResumeState, AResetPlanReplaysNothingEvenIfTheHistoryCameWithEvents) {
+TEST(ResumeState, AResetPlanReplaysTheKeyedSnapshotItCarries) {
+    // plan_resume gives a reset plan events only for a keyed channel: its state in the new epoch.
     resume_state s(1 << 20);
     auto g = s.open("c", false);
-    ASSERT_TRUE(s.apply("c", g, plan("e2", 3, {1, 2, 3}, "epoch_changed")));
-    EXPECT_EQ(s.find("c")->offset, 3u);
-    EXPECT_TRUE(drain(s).replayed.empty());
+    ASSERT_TRUE(s.apply("c", g, plan("e2", 9, {2, 9}, "epoch_changed")));
+    EXPECT_EQ(s.find("c")->offset, 1u);
+    EXPECT_EQ(s.find("c")->epoch, "e2");
+    EXPECT_EQ(drain(s).replayed, (std::vector<std::uint64_t>{2, 9}));
+    EXPECT_EQ(s.find("c")->offset, 9u);
+}
+
+TEST(ResumeState, ASparseKeyedReplayEndsAtTheResumeOffsetAndSkipsWhatItCovers) {
+    resume_state s(1 << 20);
+    auto g = s.open("c", false);
+    EXPECT_EQ(s.on_live(live("c", 11)).what, arrival::held);  // published after the state was read
+    ASSERT_TRUE(s.apply("c", g, plan("e1", 10, {3, 7})));    // offsets 8-10 changed keys later deleted
+    auto d = drain(s);
+    EXPECT_EQ(d.replayed, (std::vector<std::uint64_t>{3, 7}));
+    EXPECT_EQ(d.released, (std::vector<std::uint64_t>{11}));
+    EXPECT_EQ(s.find("c")->offset, 10u);
+    EXPECT_EQ(resume_state::check_live(*s.find("c"), *make_event("c", 10, "e1", 1)), live_step::skip);
+    EXPECT_EQ(resume_state::check_live(*s.find("c"), *make_event("c", 11, "e1", 1)), live_step::deliver);
 }
 
 TEST(ResumeState, LiveEventsAreHeldUntilCaughtUpThenReleasedInOrder) {

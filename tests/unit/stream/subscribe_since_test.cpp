@@ -21,7 +21,7 @@ TEST(SubscribeSince, AnEpochPinsTheCursor) {
     EXPECT_EQ(s.cursor.names_fp, protocol::names_fingerprint({"news"}));
     EXPECT_EQ(s.cursor.epochs_fp, protocol::epochs_fingerprint({"ab12"}));
     // The same request as the cursor an SSE stream on that one channel would have sent.
-    EXPECT_EQ(node::read_plan(s, {"news"}).front(), std::optional<std::uint64_t>(7));
+    EXPECT_EQ(node::read_plan(s, {"news"}, {}).front().after, std::optional<std::uint64_t>(7));
 }
 
 TEST(SubscribeSince, NoEpochCountsInTheCurrentOne) {
@@ -30,5 +30,15 @@ TEST(SubscribeSince, NoEpochCountsInTheCurrentOne) {
     EXPECT_TRUE(s.any_epoch);
 }
 
+}  // namespace
+}  // namespace herald::stream
+
+namespace herald::stream {
+namespace {
+TEST(SubscribeSince, LatestIsTheLatestMode) {
+    protocol::ws_since s;
+    s.latest = true;
+    EXPECT_EQ(subscribe_since("c", s).mode, node::since_mode::latest);
+}
 }  // namespace
 }  // namespace herald::stream
