@@ -66,15 +66,24 @@ int tail(context& ctx, const tail_options& o) {
                       {"channel", j.value("channel", "")},
                       {"offset", j.value("offset", std::uint64_t{0})},
                       {"epoch", j.value("epoch", "")}};
+            if (j.contains("key")) line["key"] = j["key"];
             if (j.contains("event")) line["event"] = j["event"];
-            line["data"] = j.contains("data") ? j["data"] : json();
+            if (j.value("deleted", false))
+                line["deleted"] = true;
+            else
+                line["data"] = j.contains("data") ? j["data"] : json();
             line["published_at"] = j.value("published_at", std::int64_t{0});
             ctx.out << line.dump() << "\n";
         } else {
             ctx.out << j.value("channel", "") << " #" << j.value("offset", std::uint64_t{0});
+            if (j.contains("key")) ctx.out << " [" << j.value("key", "") << "]";
             if (j.contains("event")) ctx.out << " " << j.value("event", "");
-            const auto& d = j["data"];
-            ctx.out << ": " << (d.is_string() ? d.get<std::string>() : d.dump()) << "\n";
+            if (j.value("deleted", false)) {
+                ctx.out << ": (deleted)\n";
+            } else {
+                const auto& d = j["data"];
+                ctx.out << ": " << (d.is_string() ? d.get<std::string>() : d.dump()) << "\n";
+            }
         }
         ctx.out.flush();
         return !(o.count && ++seen >= o.count);

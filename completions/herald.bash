@@ -13,10 +13,10 @@ _herald() {
         case "${words[i]}" in
             serve|publish|tail|history|connections|check-config|version) cmd="${words[i]}"; break ;;
             channels)
-                if [[ ( "${words[i+1]}" == list || "${words[i+1]}" == inspect ) && $((i + 1)) -lt $cword ]]; then
+                if [[ ( "${words[i+1]}" == list || "${words[i+1]}" == inspect || "${words[i+1]}" == latest ) && $((i + 1)) -lt $cword ]]; then
                     cmd="channels ${words[i+1]}"
                 else
-                    COMPREPLY=($(compgen -W "list inspect --help" -- "$cur"))
+                    COMPREPLY=($(compgen -W "list inspect latest --help" -- "$cur"))
                     return
                 fi
                 break ;;
@@ -39,7 +39,7 @@ _herald() {
         --since) COMPREPLY=($(compgen -W "earliest" -- "$cur")); return ;;
         --url|--public|--internal|--threads|--history-size|--history-ttl|--keepalive|--ws-ping-interval|\
         --ws-max-message-bytes|--max-channels|--outbox-bytes|--max-connections|--max-body-bytes|\
-        --max-event-bytes|--event|-e|--idempotency-key|--count|-n|--jwt-secret|--jwt-audience|--jwt-issuer|\
+        --max-event-bytes|--event|-e|--idempotency-key|--key|-k|--incr|--count|-n|--jwt-secret|--jwt-audience|--jwt-issuer|\
         --public-channels|--token-cookie|--auth-expiring-notice|--api-key|--token|--sub|--channel|-c|--ttl|\
         --secret|--kid|--aud|--iss|--prefix|--limit|--user) return ;;
         --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
@@ -53,10 +53,11 @@ _herald() {
     local opts
     case "$cmd" in
         serve) opts="--config --metrics-top-channels --broker --log-format --sse-retry --max-header-bytes --request-timeout --drain-window --shutdown-timeout --public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --jwt-secret --jwt-public-key --jwt-audience --jwt-issuer --public-channels --token-cookie --auth-expiring-notice --api-key --internal-host --allowed-origin --redis-command-timeout --redis-ping-interval --history-max-bytes --idempotency-window --max-broker-channels --max-batch-publishes --max-internal-connections --help" ;;
-        publish) opts="--url --event -e --idempotency-key --text --json --ndjson --api-key --help" ;;
+        publish) opts="--url --event -e --idempotency-key --key -k --incr --delete --text --json --ndjson --api-key --help" ;;
         tail) opts="--url --since --count -n --json --ws --quiet -q --token --api-key --help" ;;
         "channels list") opts="--prefix --limit --json --url --api-key --help" ;;
         "channels inspect") opts="--json --url --api-key --help" ;;
+        "channels latest") opts="--json --url --api-key --help" ;;
         history) opts="--since --limit --json --url --api-key --help" ;;
         connections) opts="--user --limit --json --url --api-key --help" ;;
         "token create") opts="--sub --channel -c --ttl --secret --private-key --alg --kid --aud --iss --json --help" ;;

@@ -57,7 +57,7 @@ inline constexpr error_kind invalid_command{"invalid_command", 400,
                                             "a WebSocket command that is not an object or lacks a field it needs"};
 inline constexpr error_kind unknown_op{"unknown_op", 400, "a WebSocket command with an unknown `op`"};
 inline constexpr error_kind invalid_since{"invalid_since", 400,
-                                          "a WebSocket `subscribe` whose `since` is not `{\"epoch\":..,\"offset\":N}`"};
+                                          "a WebSocket `subscribe` whose `since` is not `{\"epoch\":..,\"offset\":N}` or `\"latest\"`"};
 inline constexpr error_kind invalid_key{"invalid_key", 400,
                                          "a publish `key` that is empty, over 256 bytes, or not printable UTF-8"};
 inline constexpr error_kind key_required{"key_required", 400, "a publish to a keyed channel without a `key`"};
@@ -93,7 +93,7 @@ inline constexpr error_kind already_subscribed{"already_subscribed", 409,
 inline constexpr error_kind too_many_keys{"too_many_keys", 409,
                                            "a new key on a keyed channel that holds its policy's `max_keys` already"};
 inline constexpr error_kind not_a_counter{
-    "not_a_counter", 409, "an `incr` of a key whose value is not an integer, or a sum out of the 64-bit range"};
+    "not_a_counter", 409, "an `incr` of a key whose value is not an integer, or a sum past ±(2^53 - 1)"};
 inline constexpr error_kind body_too_large{"body_too_large", 413, "a request body over `--max-body-bytes`"};
 inline constexpr error_kind data_too_large{"data_too_large", 413, "an event's data over `--max-event-bytes`"};
 inline constexpr error_kind too_many_publishes{
