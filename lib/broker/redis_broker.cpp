@@ -160,7 +160,7 @@ struct redis_broker::impl {
         if (kind == "psubscribe") {
             sub_up = true;
         } else if (kind == "pmessage" && r->elements == 4 && r->element[3]->type == REDIS_REPLY_STRING) {
-            auto ev = decode_event(r->element[3]->str, r->element[3]->len);
+            auto ev = decode_stored_event(std::string_view(r->element[3]->str, r->element[3]->len));
             if (ev) on_event(ev);
         }
     }
@@ -243,6 +243,12 @@ void redis_broker::read(const std::string& channel, std::optional<std::uint64_t>
                         read_callback done) {
     asio::post(impl_->io, [im = impl_.get(), channel, after, limit, done = std::move(done)]() mutable {
         im->calls.read(channel, after, limit, std::move(done));
+    });
+}
+
+void redis_broker::read_latest(const std::string& channel, read_callback done) {
+    asio::post(impl_->io, [im = impl_.get(), channel, done = std::move(done)]() mutable {
+        im->calls.read_latest(channel, std::move(done));
     });
 }
 

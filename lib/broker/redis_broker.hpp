@@ -28,6 +28,13 @@
 //   expired starts again at offset 1 in a new epoch (old cursors get a reset, never a gap). At most
 //   max_channels channels have state at once (Redis-wide); a publish creating one more answers 503.
 //   History is bounded by count, bytes (data + 64 per event) and age.
+// - Keyed channels: a publish with a key changes the key's latest value in the same script that
+//   assigns its offset (so nodes incrementing one counter never lose or repeat a sum), with the
+//   memory broker's refusals (too_many_keys, not_a_counter, key_not_found). While a keyed channel
+//   has a live key, its position and keyed keys do not expire (a counter outlives history.ttl and
+//   the channel keeps its epoch); its history still ages and expires. Bounded by max_keys live keys
+//   and max_keys remembered deletions per channel. A repeat of an idempotency key returns the
+//   counter value of the incr it repeats.
 // - Epochs: a channel takes the Redis-wide epoch (P epoch) when first published to; a Redis that
 //   lost its data draws a new one, so resuming clients get a reset, never a silent gap. Reads of
 //   a never-published channel return that epoch too (they may create the epoch key, nothing else).
@@ -66,7 +73,7 @@ struct redis_broker_options {
     // When set, each channel's history limits (policy by pattern), asked at every publish to it and
     // passed to the publish script; the channel's keys then live max(its ttl, idempotency window).
     // Otherwise the three history options above, for all.
-    history_limits_fn history_for;
+    channel_limits_fn limits_for;
     std::string key_prefix = "herald:";  // keys and pub/sub channels; no glob characters (*?[])
     std::chrono::milliseconds command_timeout{2000};  // a command not answered by then: broker_timeout
     std::chrono::milliseconds ping_interval{1000};    // both connections are probed this often
@@ -110,6 +117,7 @@ public:
     void publish(model::publish_request req, publish_callback done) override;
     void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
               read_callback done) override;
+    void read_latest(const std::string& channel, read_callback done) override;
     void info(const std::string& channel, info_callback done) override;
     void list_channels(const std::string& prefix, const std::string& after, std::size_t limit,
                        list_callback done) override;

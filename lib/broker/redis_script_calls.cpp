@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "lib/broker/redis_reply.hpp"
 #include "lib/broker/redis_scripts.hpp"
@@ -29,10 +30,56 @@ channel_info describe(const std::string& name, redisReply** el) {
     i.history_size = static_cast<std::size_t>(reply_integer(el[3]));
     i.publishes = static_cast<std::uint64_t>(reply_integer(el[4]));
     i.last_published_at = reply_integer(el[5]);
+    i.keys = static_cast<std::size_t>(reply_integer(el[6]));
     return i;
 }
 
+const char* op_name(model::key_op op) {
+    switch (op) {
+        case model::key_op::incr: return "incr";
+        case model::key_op::remove: return "remove";
+        case model::key_op::set: break;
+    }
+    return "set";
+}
+
+// The events of a read or read_latest reply from element `from` on; an error naming the entry that
+// is not one.
+model::result<std::vector<model::event_ptr>> decode_events(const redisReply* r, std::size_t from,
+                                                           const std::string& channel) {
+    std::vector<model::event_ptr> out;
+    out.reserve(r->elements - from);
+    for (std::size_t i = from; i < r->elements; ++i) {
+        const redisReply* e = r->element[i];
+        auto ev = decode_stored_event(e->str ? std::string_view(e->str, e->len) : std::string_view());
+        if (!ev)
+            return model::errors::internal("history entry " + std::to_string(i - from + 1) + " of '" + channel +
+                                           "' in Redis is not an event");
+        out.push_back(std::move(ev));
+    }
+    return out;
+}
+
 }  // namespace
+
+model::event_ptr decode_stored_event(std::string_view text) {
+    auto ev = decode_event(text.data(), text.size());
+    // A keyed event's JSON ends ,"key":<string>} or ,"key":<string>,"deleted":true} (the publish
+    // script); no string in the JSON can hold ," unescaped, so the last ,"key": is that field.
+    static constexpr std::string_view key_field = ",\"key\":";
+    static constexpr std::string_view deleted_tail = ",\"deleted\":true}";
+    const auto at = text.rfind(key_field);
+    if (!ev || at == std::string_view::npos) return ev;
+    auto tail = text.substr(at + key_field.size());
+    const bool deleted = tail.ends_with(deleted_tail);
+    tail.remove_suffix(deleted ? deleted_tail.size() : 1);
+    auto key = nlohmann::json::parse(tail, nullptr, false);
+    if (!key.is_string()) return nullptr;
+    auto keyed = std::make_shared<model::event>(*ev);
+    keyed->key = key.get<std::string>();
+    keyed->deleted = deleted;
+    return keyed;
+}
 
 redis_script_calls::script redis_script_calls::make_script(const char* body) {
     script s;
@@ -57,6 +104,7 @@ redis_script_calls::redis_script_calls(redis_connection& cmd, const redis_url& u
       gen_(std::random_device{}()),
       publish_(make_script(redis_scripts::publish)),
       read_(make_script(redis_scripts::read)),
+      read_latest_(make_script(redis_scripts::read_latest)),
       info_(make_script(redis_scripts::info)),
       list_(make_script(redis_scripts::list)),
       sweep_(make_script(redis_scripts::sweep)),
@@ -68,12 +116,12 @@ std::int64_t redis_script_calls::keep_ms() const {
 
 std::int64_t redis_script_calls::touch_within_ms() const {
     const auto keep = keep_ms();
-    if (keep <= 0 || !opts_.history_for) return keep;
+    if (keep <= 0 || !opts_.limits_for) return keep;
     return std::min(keep, std::max<std::int64_t>(opts_.idempotency_window_ms, 1));
 }
 
 void redis_script_calls::load() {
-    for (const auto* s : {&publish_, &read_, &info_, &list_, &sweep_, &touch_})
+    for (const auto* s : {&publish_, &read_, &read_latest_, &info_, &list_, &sweep_, &touch_})
         cmd_.command({"SCRIPT", "LOAD", s->text}, [](redisReply*) {});
 }
 
@@ -128,21 +176,26 @@ void redis_script_calls::eval(const script& s, const std::vector<std::string>& k
     if (!sent) (*shared)(nullptr);
 }
 
+channel_limits redis_script_calls::limits_of(const std::string& channel) const {
+    return opts_.limits_for ? opts_.limits_for(channel)
+                            : channel_limits{opts_.history_size, opts_.history_ttl_ms, opts_.history_max_bytes};
+}
+
 void redis_script_calls::publish(model::publish_request req, broker::publish_callback done) {
     if (!cmd_.ready()) return done(unavailable("publish to '" + req.channel + "'"));
     const auto now = clock_.now_ms();
     const auto& P = opts_.key_prefix;
     std::vector<std::string> keys{key("m:", req.channel), key("h:", req.channel), P + "channels", P + "epoch",
-                                  P + "seen"};
+                                  P + "seen",           key("k:", req.channel), key("ko:", req.channel)};
     if (!req.idempotency_key.empty())
         keys.push_back(P + "i:" + std::to_string(req.channel.size()) + ":" + req.channel + ":" + req.idempotency_key);
-    std::string body = "\"channel\":" + json_string(req.channel) + ",\"name\":" + json_string(req.name) +
-                       ",\"kind\":\"" + (req.kind == model::data_kind::text ? "text" : "json") +
-                       "\",\"data\":" + json_string(req.data) + "}";
+    const bool keyed = !req.key.empty();
+    const char* kind = req.kind == model::data_kind::text ? "text" : "json";
+    // A keyed publish passes the start only: the script writes the rest (its data may be a sum).
+    std::string body = "\"channel\":" + json_string(req.channel) + ",\"name\":" + json_string(req.name);
+    if (!keyed) body += std::string(",\"kind\":\"") + kind + "\",\"data\":" + json_string(req.data) + "}";
     const auto cost = req.data.size() + 64;  // history::history_ring::cost, the same rule
-    const auto limits = opts_.history_for
-                            ? opts_.history_for(req.channel)
-                            : history_limits{opts_.history_size, opts_.history_ttl_ms, opts_.history_max_bytes};
+    const auto limits = limits_of(req.channel);
     const std::int64_t keep =
         limits.ttl_ms > 0 ? std::max(limits.ttl_ms, opts_.idempotency_window_ms) : 0;
     std::vector<std::string> args{req.channel,
@@ -158,26 +211,50 @@ void redis_script_calls::publish(model::publish_request req, broker::publish_cal
                                   std::to_string(keep),
                                   std::to_string(opts_.max_channels),
                                   P,
-                                  keep < keep_ms() ? "1" : "0"};
-    eval(publish_, keys, args, [this, channel = req.channel, done = std::move(done)](redisReply* r) {
-        const auto what = "publish to '" + channel + "'";
-        if (!r) return done(unavailable(what));
-        if (reply_is_array(r, 2) && reply_integer(r->element[0]) == -1)
-            return done(model::errors::unavailable(
-                "channel limit of " + std::to_string(opts_.max_channels) + " reached: cannot create channel '" +
-                    channel + "' (Redis at " + url_.display() + " holds " +
-                    std::to_string(reply_integer(r->element[1])) + ")",
-                "raise history.max_channels (--max-broker-channels) on every node or publish to fewer distinct "
-                "channels; a channel with no publish for max(history.ttl, history.idempotency_window) is "
-                "forgotten"));
-        if (!reply_is_array(r, 3) || r->element[2]->type != REDIS_REPLY_STRING) return done(refused(what, r));
-        model::publish_result res;
-        res.channel = channel;
-        res.duplicate = reply_integer(r->element[0]) != 0;
-        res.offset = static_cast<std::uint64_t>(reply_integer(r->element[1]));
-        res.epoch = reply_text(r->element[2]);
-        done(std::move(res));
-    });
+                                  keep < keep_ms() ? "1" : "0",
+                                  req.key};
+    if (keyed) {
+        args.push_back(json_string(req.key));
+        args.push_back(op_name(req.op));
+        args.push_back(std::to_string(req.incr));
+        args.push_back(std::to_string(limits.max_keys));
+        args.push_back(kind);
+        args.push_back(req.op == model::key_op::set ? json_string(req.data) : std::string());
+    }
+    eval(publish_, keys, args,
+         [this, channel = req.channel, key = std::move(req.key), max_keys = limits.max_keys,
+          done = std::move(done)](redisReply* r) {
+             const auto what = "publish to '" + channel + "'";
+             if (!r) return done(unavailable(what));
+             if (reply_is_array(r, 2) && reply_integer(r->element[0]) == -1)
+                 return done(model::errors::unavailable(
+                     "channel limit of " + std::to_string(opts_.max_channels) + " reached: cannot create channel '" +
+                         channel + "' (Redis at " + url_.display() + " holds " +
+                         std::to_string(reply_integer(r->element[1])) + ")",
+                     "raise history.max_channels (--max-broker-channels) on every node or publish to fewer distinct "
+                     "channels; a channel with no publish for max(history.ttl, history.idempotency_window) is "
+                     "forgotten"));
+             if (reply_is_array(r, 2) && reply_integer(r->element[0]) == -2) {
+                 const auto refusal = reply_text(r->element[1]);
+                 if (refusal == "too_many_keys") return done(model::errors::too_many_keys(channel, max_keys));
+                 if (refusal == "key_not_found") return done(model::errors::key_not_found(channel, key));
+                 if (refusal == "not_a_counter")
+                     return done(model::errors::not_a_counter(
+                         channel, key,
+                         r->elements > 2 && reply_text(r->element[2]) == "range"
+                             ? "would pass the counter range of ±9007199254740991"
+                             : "holds a value that is not an integer"));
+                 return done(refused(what, r));
+             }
+             if (!reply_is_array(r, 3) || r->element[2]->type != REDIS_REPLY_STRING) return done(refused(what, r));
+             model::publish_result res;
+             res.channel = channel;
+             res.duplicate = reply_integer(r->element[0]) != 0;
+             res.offset = static_cast<std::uint64_t>(reply_integer(r->element[1]));
+             res.epoch = reply_text(r->element[2]);
+             if (r->elements > 3) res.value = reply_integer(r->element[3]);
+             done(std::move(res));
+         });
 }
 
 void redis_script_calls::read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
@@ -196,13 +273,34 @@ void redis_script_calls::read(const std::string& channel, std::optional<std::uin
              h.epoch = reply_text(r->element[0]);
              h.last_offset = static_cast<std::uint64_t>(reply_integer(r->element[1]));
              h.first_available = static_cast<std::uint64_t>(reply_integer(r->element[2]));
-             for (std::size_t i = 3; i < r->elements; ++i) {
-                 auto ev = decode_event(r->element[i]->str, r->element[i]->len);
-                 if (!ev)
-                     return done(model::errors::internal("history entry " + std::to_string(i - 2) + " of '" +
-                                                         channel + "' in Redis is not an event"));
-                 h.events.push_back(std::move(ev));
-             }
+             auto evs = decode_events(r, 3, channel);
+             if (!evs) return done(evs.err());
+             h.events = std::move(evs.value());
+             done(std::move(h));
+         });
+}
+
+void redis_script_calls::read_latest(const std::string& channel, broker::read_callback done) {
+    if (!cmd_.ready()) return done(unavailable("read the latest of '" + channel + "'"));
+    const bool keyed = limits_of(channel).keyed;
+    eval(read_latest_, {key("m:", channel), key("h:", channel), opts_.key_prefix + "epoch", key("k:", channel)},
+         {fresh_epoch(), std::to_string(clock_.now_ms()), std::to_string(opts_.history_ttl_ms), keyed ? "1" : "0",
+          std::to_string(keep_ms())},
+         [this, channel, keyed, done = std::move(done)](redisReply* r) {
+             const auto what = "read the latest of '" + channel + "'";
+             if (!r) return done(unavailable(what));
+             if (!reply_is_array(r, 3)) return done(refused(what, r));
+             channel_history h;
+             h.channel = channel;
+             h.keyed = keyed;
+             h.epoch = reply_text(r->element[0]);
+             h.last_offset = static_cast<std::uint64_t>(reply_integer(r->element[1]));
+             h.first_available = static_cast<std::uint64_t>(reply_integer(r->element[2]));
+             auto evs = decode_events(r, 3, channel);
+             if (!evs) return done(evs.err());
+             h.events = std::move(evs.value());
+             std::sort(h.events.begin(), h.events.end(),
+                       [](const auto& a, const auto& b) { return a->offset < b->offset; });
              done(std::move(h));
          });
 }
@@ -215,7 +313,7 @@ void redis_script_calls::info(const std::string& channel, broker::info_callback 
              const auto what = "inspect '" + channel + "'";
              if (!r) return done(unavailable(what));
              if (r->type != REDIS_REPLY_ARRAY) return done(refused(what, r));
-             if (r->elements < 6) return done(std::optional<channel_info>());
+             if (r->elements < 7) return done(std::optional<channel_info>());
              done(std::optional<channel_info>(describe(channel, r->element)));
          });
 }
@@ -232,7 +330,7 @@ void redis_script_calls::list(const std::string& prefix, const std::string& afte
              if (!r) return done(unavailable("list channels"));
              if (r->type != REDIS_REPLY_ARRAY) return done(refused("list channels", r));
              std::vector<channel_info> out;
-             for (std::size_t i = 0; i + 7 <= r->elements; i += 7)
+             for (std::size_t i = 0; i + 8 <= r->elements; i += 8)
                  out.push_back(describe(reply_text(r->element[i]), r->element + i + 1));
              done(std::move(out));
          });

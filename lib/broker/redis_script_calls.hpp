@@ -4,6 +4,7 @@
 // model values, or into a 503 naming the URL and why (broker_timeout when Redis did not answer in
 // time, unavailable when the connection is down or Redis refused the command).
 // Threading: every member, and every callback it makes, runs on the broker's io_context thread.
+// decode_stored_event is pure (any thread).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/broker/broker.hpp"
@@ -20,6 +22,10 @@
 #include "lib/util/clock.hpp"
 
 namespace herald::broker {
+
+// The event a history entry, keyed value or pub/sub message holds (the publish script's JSON), with
+// its key and deletion mark when it is a keyed event; nullptr if `text` is not one.
+model::event_ptr decode_stored_event(std::string_view text);
 
 // What the script calls need from the broker around them.
 struct redis_script_hooks {
@@ -46,6 +52,8 @@ public:
     void publish(model::publish_request req, broker::publish_callback done);
     void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
               broker::read_callback done);
+    // broker::read_latest: keyed or not by the channel's limits.
+    void read_latest(const std::string& channel, broker::read_callback done);
     void info(const std::string& channel, broker::info_callback done);
     void list(const std::string& prefix, const std::string& after, std::size_t limit, broker::list_callback done);
     // Prunes expired channels from Redis's index; `counted` gets the channels left (not called on
@@ -64,6 +72,7 @@ private:
     void eval(const script& s, const std::vector<std::string>& keys, const std::vector<std::string>& args,
               std::function<void(redisReply*)> handler);
     std::string key(const char* kind, const std::string& channel) const;
+    channel_limits limits_of(const std::string& channel) const;  // the policy's, or the global options
     std::string fresh_epoch();
     model::error unavailable(const std::string& what) const;
     model::error refused(const std::string& what, const redisReply* r) const;
@@ -76,6 +85,7 @@ private:
     std::mt19937_64 gen_;
     const script publish_;
     const script read_;
+    const script read_latest_;
     const script info_;
     const script list_;
     const script sweep_;

@@ -14,8 +14,23 @@
 //   P h:<ch>                list     the history: event JSON, oldest first, offsets contiguous, each
 //                                    starting {"published_at":<ms>,"cost":<data bytes + 64>,... so age
 //                                    and cost are read cheaply; PEXPIRE keep like the hash
-//   P i:<len(ch)>:<ch>:<key> string  an idempotency key: "<expires_at ms>:<offset>:<epoch>", PX window
+//   P i:<len(ch)>:<ch>:<key> string  an idempotency key: "<expires_at ms>:<offset>:<epoch>", or
+//                                    "<expires_at ms>:<offset>:v<counter value>:<epoch>" for an incr,
+//                                    PX window
 //   pubsub P ev:<ch>                 the same event JSON, published in the same script
+// Keyed channels (a publish with a key; see broker.hpp), besides the above:
+//   P k:<ch>                hash     key → that key's latest event JSON, deletions included
+//   P ko:<ch>               zset     the deleted keys of k:, scored by their deletion's offset: past
+//                                    max(max_keys, 1) of them the lowest go (from k: too)
+//   P m:<ch> fields         keys     live keys (present once the channel took a keyed publish)
+//                           floor    1 + the offset of the newest deletion forgotten (absent: 1)
+//   A keyed event's JSON ends ,"kind":..,"data":<string>,"key":<string>[,"deleted":true]} (a
+//   deletion: kind json, data ""; an incr: kind json, data the sum's digits), so the key, whether it
+//   is a deletion and a counter's digits are read from its tail; other events carry neither field.
+//   Expiry: while the channel has a live key, m:, k: and ko: have none (PERSIST at every publish;
+//   touch leaves them so), so a counter outlives history.ttl and the channel keeps its epoch and
+//   offset; h: still expires by keep and its events age by ttl (bytes restarts at 0 when h: is
+//   gone). With no live key left, all four expire by keep like any channel's keys.
 // Times in values come from the broker's clock (ARGV), so a manual clock drives history age and
 // idempotency windows in tests; key expiry is Redis's own (real time).
 // No state, no I/O: text only.
@@ -74,34 +89,45 @@ local function prune(seen, channels, prefix, cutoff, now, n)
   return #names
 end
 local function describe(mkey, hkey, now, ttl)
-  local m = redis.call('HMGET', mkey, 'epoch', 'offset', 'publishes', 'last_at', 'ttl')
+  local m = redis.call('HMGET', mkey, 'epoch', 'offset', 'publishes', 'last_at', 'ttl', 'keys')
   if not m[1] then return nil end
   trim_expired(hkey, mkey, now, tonumber(m[5]) or ttl)
   local len = redis.call('LLEN', hkey)
   local last = tonumber(m[2])
-  return {m[1], last, last - len + 1, len, tonumber(m[3]) or 0, tonumber(m[4]) or 0}
+  return {m[1], last, last - len + 1, len, tonumber(m[3]) or 0, tonumber(m[4]) or 0, tonumber(m[6]) or 0}
 end
 )lua";
 
-// KEYS: meta, history, channels, epoch, seen[, idempotency key]
+// KEYS: meta, history, channels, epoch, seen, keyed values, keyed deletions[, idempotency key]
 // ARGV: channel, fresh epoch token, now ms, history size, history ttl ms, idempotency window ms,
-//       event JSON after the position ("channel":..,"name":..,"kind":..,"data":..}), pubsub channel,
-//       history max bytes (0: none), this event's cost, keep ms (0: no expiry), max channels, key prefix,
-//       1 when keep is shorter than the global one (the epoch key is then made to expire no later
-//       than this channel's keys, so the channel, once expired, never comes back in its old epoch)
-//       History size, ttl, max bytes and keep are this channel's, by its policy.
-// → {duplicate 0|1, offset, epoch}, or {-1, channels held} when a new channel would pass the cap
+//       event JSON after the position ("channel":..,"name":..,"kind":..,"data":..}; for a keyed
+//       publish only "channel":..,"name":..), pubsub channel, history max bytes (0: none), this
+//       event's cost, keep ms (0: no expiry), max channels, key prefix, 1 when keep is shorter than the
+//       global one (the epoch key is then made to expire no later than this channel's keys, so the
+//       channel, once expired, never comes back in its old epoch),
+//       then for a keyed publish (ARGV[15] "" otherwise): key, key as a JSON string, op (set, incr,
+//       remove), incr amount, max keys, kind (set), data as a JSON string (set).
+//       History size, ttl, max bytes, keep and max keys are this channel's, by its policy.
+// → {duplicate 0|1, offset, epoch[, counter value]}, {-1, channels held} when a new channel would
+//   pass the cap, or {-2, refusal[, why]}: too_many_keys, not_a_counter (value|range), key_not_found
 inline constexpr const char* publish = R"lua(
 local now = tonumber(ARGV[3])
 local keep = tonumber(ARGV[11])
-if KEYS[6] then
-  local prev = redis.call('GET', KEYS[6])
+if KEYS[8] then
+  local prev = redis.call('GET', KEYS[8])
   if prev then
-    local exp, off, ep = string.match(prev, '^(%-?%d+):(%d+):(.*)$')
-    if exp and tonumber(exp) > now then return {1, tonumber(off), ep} end
+    local exp, off, v, ep = string.match(prev, '^(%-?%d+):(%d+):v(%-?%d+):(.*)$')
+    if exp then
+      if tonumber(exp) > now then return {1, tonumber(off), ep, v} end
+    else
+      exp, off, ep = string.match(prev, '^(%-?%d+):(%d+):(.*)$')
+      if exp and tonumber(exp) > now then return {1, tonumber(off), ep} end
+    end
   end
 end
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'keys')
+local epoch = m[1]
+local live = tonumber(m[2])
 if not epoch then
   local cap = tonumber(ARGV[12])
   if keep > 0 then prune(KEYS[5], KEYS[3], ARGV[13], now - keep, now, 100) end
@@ -111,24 +137,64 @@ if not epoch then
     held = redis.call('ZCARD', KEYS[5])
   end
   if held >= cap then return {-1, held} end
+  live = nil
+end
+local key, op = ARGV[15], ARGV[17]
+local prev, was_live, sum = false, false, nil
+if key ~= '' then
+  if epoch then prev = redis.call('HGET', KEYS[6], key) end
+  was_live = prev and string.sub(prev, -16) ~= ',"deleted":true}'
+  if op == 'remove' then
+    if not was_live then return {-2, 'key_not_found'} end
+  else
+    if op == 'incr' then
+      local before = 0
+      if was_live then
+        local sign, digits = string.match(prev, ',"kind":"json","data":"(%-?)0*(%d+)","key":')
+        before = digits and #digits <= 16 and tonumber(digits)
+        if not before or before > 9007199254740991 then return {-2, 'not_a_counter', 'value'} end
+        if sign == '-' then before = -before end
+      end
+      sum = before + tonumber(ARGV[18])
+      if sum > 9007199254740991 or sum < -9007199254740991 then return {-2, 'not_a_counter', 'range'} end
+    end
+    if not was_live and (live or 0) >= tonumber(ARGV[19]) then return {-2, 'too_many_keys'} end
+  end
+end
+if not epoch then
   epoch = global_epoch(KEYS[4], ARGV[2], keep)
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[2], KEYS[6], KEYS[7])
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0, 'publishes', 0, 'last_at', 0, 'bytes', 0)
   redis.call('ZADD', KEYS[3], 0, ARGV[1])
+elseif live and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('HSET', KEYS[1], 'bytes', 0)
 end
 redis.call('ZADD', KEYS[5], now, ARGV[1])
 local off = redis.call('HINCRBY', KEYS[1], 'offset', 1)
 redis.call('HINCRBY', KEYS[1], 'publishes', 1)
 redis.call('HSET', KEYS[1], 'last_at', ARGV[3], 'ttl', ARGV[5], 'keep', ARGV[11])
 if ARGV[14] == '1' and keep > 0 and redis.call('PTTL', KEYS[4]) > keep then redis.call('PEXPIRE', KEYS[4], keep) end
-local ev = '{"published_at":' .. ARGV[3] .. ',"cost":' .. ARGV[10] .. ',"offset":' .. off .. ',"epoch":"' .. epoch ..
-  '",' .. ARGV[7]
+local body, cost = ARGV[7], ARGV[10]
+if key ~= '' then
+  if op == 'set' then
+    body = body .. ',"kind":"' .. ARGV[20] .. '","data":' .. ARGV[21] .. ',"key":' .. ARGV[16] .. '}'
+  elseif op == 'incr' then
+    local text = string.format('%d', sum)
+    cost = tostring(#text + 64)
+    body = body .. ',"kind":"json","data":"' .. text .. '","key":' .. ARGV[16] .. '}'
+  else
+    cost = '64'
+    body = body .. ',"kind":"json","data":"","key":' .. ARGV[16] .. ',"deleted":true}'
+  end
+end
+local ev = '{"published_at":' .. ARGV[3] .. ',"cost":' .. cost .. ',"offset":' .. off .. ',"epoch":"' .. epoch ..
+  '",' .. body
 trim_expired(KEYS[2], KEYS[1], now, tonumber(ARGV[5]))
 local size = tonumber(ARGV[4])
 local max_bytes = tonumber(ARGV[9])
 if size > 0 then
   redis.call('RPUSH', KEYS[2], ev)
-  local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', tonumber(ARGV[10]))
+  local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', tonumber(cost))
   local len = redis.call('LLEN', KEYS[2])
   while len > 0 and (len > size or (max_bytes > 0 and bytes > max_bytes)) do
     pop_oldest(KEYS[2], KEYS[1])
@@ -136,15 +202,55 @@ if size > 0 then
     len = len - 1
   end
 end
-if keep > 0 then
-  redis.call('PEXPIRE', KEYS[1], keep)
-  redis.call('PEXPIRE', KEYS[2], keep)
+if key ~= '' then
+  if prev and not was_live then redis.call('ZREM', KEYS[7], key) end
+  redis.call('HSET', KEYS[6], key, ev)
+  live = live or 0
+  if op == 'remove' then
+    live = live - 1
+    redis.call('ZADD', KEYS[7], off, key)
+  elseif not was_live then
+    live = live + 1
+  end
+  redis.call('HSET', KEYS[1], 'keys', live)
+  local over = redis.call('ZCARD', KEYS[7]) - math.max(tonumber(ARGV[19]), 1)
+  if over > 0 then
+    local gone = redis.call('ZPOPMIN', KEYS[7], over)
+    local floor = tonumber(redis.call('HGET', KEYS[1], 'floor')) or 1
+    for i = 1, #gone, 2 do
+      redis.call('HDEL', KEYS[6], gone[i])
+      floor = math.max(floor, tonumber(gone[i + 1]) + 1)
+    end
+    redis.call('HSET', KEYS[1], 'floor', floor)
+  end
 end
-if KEYS[6] then
+if keep > 0 then
+  if live and live > 0 then
+    redis.call('PERSIST', KEYS[1])
+    redis.call('PERSIST', KEYS[6])
+    redis.call('PERSIST', KEYS[7])
+    redis.call('PEXPIRE', KEYS[2], keep)
+  else
+    redis.call('PEXPIRE', KEYS[1], keep)
+    redis.call('PEXPIRE', KEYS[2], keep)
+    if live then
+      redis.call('PEXPIRE', KEYS[6], keep)
+      redis.call('PEXPIRE', KEYS[7], keep)
+    end
+  end
+end
+if KEYS[8] then
   local window = tonumber(ARGV[6])
-  redis.call('SET', KEYS[6], string.format('%d:%d:%s', now + window, off, epoch), 'PX', math.max(1, window))
+  local remembered
+  if sum then
+    remembered = string.format('%d:%d:v%d:%s', now + window, off, sum, epoch)
+  else
+    remembered = string.format('%d:%d:%s', now + window, off, epoch)
+  end
+  redis.call('SET', KEYS[8], remembered, 'PX', math.max(1, window))
 end
 redis.call('PUBLISH', ARGV[8], ev)
+if sum then return {0, off, epoch, string.format('%d', sum)} end
 return {0, off, epoch}
 )lua";
 
@@ -176,14 +282,41 @@ end
 return out
 )lua";
 
+// KEYS: meta, history, epoch, keyed values
+// ARGV: fresh epoch token, now ms, history ttl ms (when the channel has none of its own), 1 when the
+//       channel is keyed (by its limits), keep ms
+// → {epoch, last offset, first available, event JSON...}: keyed, every key's latest event (deletions
+//   included, in no particular order) and first available the floor; otherwise the newest event
+//   history holds, if any
+inline constexpr const char* read_latest = R"lua(
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'offset', 'ttl', 'floor')
+if not m[1] then
+  return {global_epoch(KEYS[3], ARGV[1], tonumber(ARGV[5])), 0, 1}
+end
+trim_expired(KEYS[2], KEYS[1], tonumber(ARGV[2]), tonumber(m[3]) or tonumber(ARGV[3]))
+local last = tonumber(m[2])
+if ARGV[4] == '1' then
+  local out = {m[1], last, tonumber(m[4]) or 1}
+  local evs = redis.call('HVALS', KEYS[4])
+  for i = 1, #evs do out[#out + 1] = evs[i] end
+  return out
+end
+local len = redis.call('LLEN', KEYS[2])
+local out = {m[1], last, last - len + 1}
+if len > 0 then out[4] = redis.call('LINDEX', KEYS[2], -1) end
+return out
+)lua";
+
 // KEYS: meta, history   ARGV: now ms, history ttl ms
-// → {} for an unknown channel, else {epoch, last offset, first available, history size, publishes, last_at}
+// → {} for an unknown channel, else {epoch, last offset, first available, history size, publishes, last_at,
+//   live keys}
 inline constexpr const char* info = R"lua(
 return describe(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2])) or {}
 )lua";
 
 // KEYS: channels   ARGV: prefix, ZRANGEBYLEX min ("[prefix" or "(after"), limit, now ms, ttl ms, key prefix
-// → flat: per channel {name, epoch, last offset, first available, history size, publishes, last_at}
+// → flat: per channel {name, epoch, last offset, first available, history size, publishes, last_at,
+//   live keys}
 inline constexpr const char* list = R"lua(
 local prefix = ARGV[1]
 local names = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], '+', 'LIMIT', 0, tonumber(ARGV[3]))
@@ -210,16 +343,31 @@ return redis.call('ZCARD', KEYS[1])
 // Keeps channels that have subscribers somewhere: their position and history keys live another
 // keep, and the index counts them as recent, so a quiet channel someone watches keeps its epoch.
 // ARGV: keep ms, now (ms), key prefix, then the channel names. A channel's own keep (its policy's,
-// in its hash) wins over ARGV's. Returns how many were still there.
+// in its hash) wins over ARGV's. A keyed channel with live keys has no expiry on its hash and keyed
+// keys and keeps none (only its history's moves); one without live keys has its keyed keys kept
+// with its hash. Returns how many were still there.
 inline constexpr const char* touch = R"lua(
 local keep, now, prefix, n = tonumber(ARGV[1]), ARGV[2], ARGV[3], 0
 for i = 4, #ARGV do
   local m = prefix .. 'm:' .. ARGV[i]
-  local k = tonumber(redis.call('HGET', m, 'keep')) or keep
-  if k > 0 and redis.call('PEXPIRE', m, k) == 1 then
-    redis.call('PEXPIRE', prefix .. 'h:' .. ARGV[i], k)
-    redis.call('ZADD', prefix .. 'seen', now, ARGV[i])
-    n = n + 1
+  local f = redis.call('HMGET', m, 'keep', 'keys')
+  local k = tonumber(f[1]) or keep
+  if k > 0 then
+    local kept = false
+    if f[2] and redis.call('PTTL', m) == -1 then
+      kept = true
+    elseif redis.call('PEXPIRE', m, k) == 1 then
+      kept = true
+      if f[2] then
+        redis.call('PEXPIRE', prefix .. 'k:' .. ARGV[i], k)
+        redis.call('PEXPIRE', prefix .. 'ko:' .. ARGV[i], k)
+      end
+    end
+    if kept then
+      redis.call('PEXPIRE', prefix .. 'h:' .. ARGV[i], k)
+      redis.call('ZADD', prefix .. 'seen', now, ARGV[i])
+      n = n + 1
+    end
   end
 end
 return n

@@ -1,6 +1,8 @@
 // Broker conformance helpers: a factory per broker kind (memory; Redis on a test redis-server with a
 // fresh key prefix per broker), a recording handler that waits for deliveries, and blocking
 // wrappers over the callback API that work whether a broker calls back inline or on its own thread.
+// Keyed channels: limits::keyed_prefix makes the channels it starts keyed (by a limits_for policy),
+// and set/incr/remove build the keyed publishes.
 // Call the blocking wrappers from the test thread only, never from a broker callback.
 #pragma once
 
@@ -31,7 +33,21 @@ struct limits {
     std::int64_t history_ttl_ms = 10 * 60 * 1000;
     std::int64_t idempotency_window_ms = 5 * 60 * 1000;
     std::size_t history_max_bytes = 1 << 20;
+    std::string keyed_prefix;  // non-empty: channels starting with it are keyed, with max_keys
+    std::size_t max_keys = 0;
 };
+
+// The limits_for policy `l` asks for: keyed channels by prefix, the history limits for all; none
+// when no channel is keyed.
+inline channel_limits_fn limits_for(const limits& l) {
+    if (l.keyed_prefix.empty()) return nullptr;
+    return [l](const std::string& channel) {
+        channel_limits c{l.history_size, l.history_ttl_ms, l.history_max_bytes};
+        c.keyed = channel.rfind(l.keyed_prefix, 0) == 0;
+        c.max_keys = c.keyed ? l.max_keys : 0;
+        return c;
+    };
+}
 
 class recording_handler final : public broker_handler {
 public:
@@ -97,6 +113,19 @@ inline channel_history read(broker& b, const std::string& channel, std::optional
     return r.ok() ? r.value() : channel_history{};
 }
 
+inline model::result<channel_history> read_latest_result(broker& b, const std::string& channel) {
+    auto p = std::make_shared<std::promise<model::result<channel_history>>>();
+    auto f = p->get_future();
+    b.read_latest(channel, [p](model::result<channel_history> r) { p->set_value(std::move(r)); });
+    return await(std::move(f), "read_latest");
+}
+
+inline channel_history read_latest(broker& b, const std::string& channel) {
+    auto r = read_latest_result(b, channel);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.err().message);
+    return r.ok() ? r.value() : channel_history{};
+}
+
 inline model::result<std::optional<channel_info>> info_result(broker& b, const std::string& channel) {
     auto p = std::make_shared<std::promise<model::result<std::optional<channel_info>>>>();
     auto f = p->get_future();
@@ -118,6 +147,35 @@ inline model::publish_request request(std::string channel, std::string data = "x
     r.data = std::move(data);
     r.kind = model::data_kind::text;
     r.idempotency_key = std::move(key);
+    return r;
+}
+
+// A keyed publish: `key` of `channel` set to the JSON `data`.
+inline model::publish_request set_key(std::string channel, std::string key, std::string data,
+                                  model::data_kind kind = model::data_kind::json) {
+    model::publish_request r;
+    r.channel = std::move(channel);
+    r.key = std::move(key);
+    r.data = std::move(data);
+    r.kind = kind;
+    r.op = model::key_op::set;
+    return r;
+}
+
+inline model::publish_request incr_key(std::string channel, std::string key, std::int64_t by) {
+    model::publish_request r;
+    r.channel = std::move(channel);
+    r.key = std::move(key);
+    r.op = model::key_op::incr;
+    r.incr = by;
+    return r;
+}
+
+inline model::publish_request remove_key(std::string channel, std::string key) {
+    model::publish_request r;
+    r.channel = std::move(channel);
+    r.key = std::move(key);
+    r.op = model::key_op::remove;
     return r;
 }
 
@@ -161,6 +219,7 @@ public:
         o.history_ttl_ms = l.history_ttl_ms;
         o.idempotency_window_ms = l.idempotency_window_ms;
         o.history_max_bytes = l.history_max_bytes;
+        o.limits_for = limits_for(l);
         return std::make_unique<memory_broker>(clock, o);
     }
 };
@@ -178,6 +237,7 @@ public:
         o.history_ttl_ms = l.history_ttl_ms;
         o.idempotency_window_ms = l.idempotency_window_ms;
         o.history_max_bytes = l.history_max_bytes;
+        o.limits_for = limits_for(l);
         o.key_prefix = fresh_prefix();
         auto b = redis_broker::open(shared_redis()->url(), clock, o);
         if (!b) {

@@ -6,12 +6,15 @@
 // within the command timeout, the probes turn healthy() false even when idle (on the subscription
 // connection too), and SIGCONT recovers by itself. Bounded state: per-channel keys expire with
 // keep_ms (a channel created again gets a new epoch), the channel cap, the pruned gap-fill map.
+// Keyed channels: two nodes incrementing one counter get every sum once; a keyed channel with live
+// keys outlives its history ttl (epoch, offset and keys kept), and expires once its keys are gone.
 #include "lib/broker/redis_broker.hpp"
 
 #include <gtest/gtest.h>
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <thread>
 
@@ -542,8 +545,8 @@ TEST_F(RedisBrokerTest, AChannelsPolicyLimitsReachTheScriptAndItsKeys) {
     auto o = fast_options();
     o.history_ttl_ms = 60000;
     o.idempotency_window_ms = 2000;
-    o.history_for = [](const std::string& channel) {
-        return channel.rfind("short:", 0) == 0 ? history_limits{2, 300, 0} : history_limits{100, 60000, 0};
+    o.limits_for = [](const std::string& channel) {
+        return channel.rfind("short:", 0) == 0 ? channel_limits{2, 300, 0} : channel_limits{100, 60000, 0};
     };
     auto opened = redis_broker::open(server.url(), clock, o);
     ASSERT_TRUE(opened.ok()) << opened.err().message;
@@ -575,6 +578,147 @@ TEST_F(RedisBrokerTest, AChannelsPolicyLimitsReachTheScriptAndItsKeys) {
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->offset, 1u);
     EXPECT_NE(again->epoch, first->epoch) << "a cursor into the expired channel must get a reset, never a silent gap";
+}
+
+}  // namespace
+}  // namespace herald::broker
+
+namespace herald::broker {
+namespace {
+
+using conformance::incr_key;
+using conformance::read_latest;
+using conformance::remove_key;
+using conformance::set_key;
+
+// Channels starting with "counter:" are keyed (max_keys 10), with the options' history limits.
+channel_limits_fn counters_keyed(const redis_broker_options& o) {
+    return [size = o.history_size, ttl = o.history_ttl_ms, bytes = o.history_max_bytes](const std::string& channel) {
+        channel_limits l{size, ttl, bytes};
+        l.keyed = channel.rfind("counter:", 0) == 0;
+        l.max_keys = l.keyed ? 10 : 0;
+        return l;
+    };
+}
+
+// The incr runs in the publish script with the offset, so two nodes adding to one counter at once
+// never read the same value: every sum from 1 to 400 comes back exactly once, and every node's
+// handler sees them in offset order.
+TEST_F(RedisBrokerTest, TwoNodesIncrementingOneCounterNeverLoseOrRepeatASum) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    auto o = fast_options();
+    o.limits_for = counters_keyed(o);
+    auto a = redis_broker::open(server.url(), clock, o);
+    auto b = redis_broker::open(server.url(), clock, o);
+    ASSERT_TRUE(a.ok() && b.ok());
+    recording_handler ha, hb;
+    a.value()->set_handler(&ha);
+    b.value()->set_handler(&hb);
+    std::vector<std::int64_t> values[2];
+    std::vector<std::thread> publishers;
+    for (int n = 0; n < 2; ++n)
+        publishers.emplace_back([node = n == 0 ? a.value().get() : b.value().get(), &mine = values[n]] {
+            for (int i = 0; i < 200; ++i) {
+                auto r = publish(*node, incr_key("counter:hits", "n", 1));
+                EXPECT_TRUE(r.ok() && r->value) << (r.ok() ? "no value" : r.err().message);
+                if (r.ok() && r->value) mine.push_back(*r->value);
+            }
+        });
+    for (auto& t : publishers) t.join();
+    std::vector<std::int64_t> all = values[0];
+    all.insert(all.end(), values[1].begin(), values[1].end());
+    std::sort(all.begin(), all.end());
+    std::vector<std::int64_t> expected(400);
+    for (int i = 0; i < 400; ++i) expected[i] = i + 1;
+    EXPECT_EQ(all, expected) << "each sum exactly once";
+    EXPECT_FALSE(values[0].empty() || values[1].empty());
+
+    auto latest = read_latest(*b.value(), "counter:hits");
+    ASSERT_EQ(latest.events.size(), 1u);
+    EXPECT_EQ(latest.events[0]->data, "400");
+    EXPECT_EQ(latest.events[0]->offset, 400u);
+    EXPECT_EQ(latest.events[0]->key, "n");
+    for (auto* h : {&ha, &hb}) {
+        auto evs = h->wait_for(400);
+        ASSERT_EQ(evs.size(), 400u);
+        for (const auto& e : evs) {
+            EXPECT_EQ(e->data, std::to_string(e->offset)) << "the sum at each offset";
+            EXPECT_EQ(e->key, "n");
+        }
+        EXPECT_EQ(h->gaps(), 0u);
+    }
+}
+
+// A counter must outlive history.ttl: while a keyed channel has a live key its position and keyed
+// keys never expire (a watched one too: the touch adds no expiry), so it keeps its epoch and
+// offset; its history still ages (manual clock) and its list expires (real time), and the byte
+// count starts over. Once its last key is deleted it expires like any channel.
+TEST_F(RedisBrokerTest, AKeyedChannelWithLiveKeysOutlivesItsHistoryTtlAndKeepsItsEpoch) {
+    test::redis_server server;
+    ASSERT_TRUE(server.start());
+    test::manual_clock manual;
+    auto o = expiring_options();  // ttl 600 ms, keep 800 ms
+    o.limits_for = counters_keyed(o);
+    o.live_channels = [] { return std::vector<std::string>{"counter:watched"}; };
+    auto opened = redis_broker::open(server.url(), manual, o);
+    ASSERT_TRUE(opened.ok()) << opened.err().message;
+    auto& b = *opened.value();
+    const auto first = publish(b, incr_key("counter:a", "n", 5));
+    ASSERT_TRUE(first.ok());
+    ASSERT_TRUE(publish(b, set_key("counter:a", "gone", "1")).ok());
+    ASSERT_TRUE(publish(b, remove_key("counter:a", "gone")).ok());
+    ASSERT_TRUE(publish(b, incr_key("counter:watched", "n", 1)).ok());
+    ASSERT_TRUE(publish(b, request("plain", "1")).ok());
+    const int port = server.port();
+    const auto& P = o.key_prefix;
+    for (const auto& k : {P + "m:counter:a", P + "k:counter:a", P + "ko:counter:a", P + "m:counter:watched"})
+        EXPECT_EQ(test::redis_integer(port, "PTTL " + k), -1) << k << " must not expire while the channel has keys";
+    EXPECT_GT(test::redis_integer(port, "PTTL " + P + "h:counter:a"), 0) << "history still expires";
+    EXPECT_GT(test::redis_integer(port, "PTTL " + P + "m:plain"), 0);
+
+    for (int i = 0; i < 12; ++i) {  // past keep in real time and past the history ttl by the broker's
+        std::this_thread::sleep_for(100ms);  // clock, which paces the touches (every 200 ms) and sweeps
+        manual.advance(100);
+    }
+    EXPECT_EQ(test::redis_integer(port, "EXISTS " + P + "m:plain"), 0) << "an unkeyed channel expires";
+    EXPECT_EQ(test::redis_integer(port, "EXISTS " + P + "h:counter:a"), 0);
+    for (const auto& k : {P + "m:counter:a", P + "k:counter:a", P + "ko:counter:a"})
+        EXPECT_EQ(test::redis_integer(port, "EXISTS " + k), 1) << k;
+    EXPECT_EQ(test::redis_integer(port, "PTTL " + P + "m:counter:watched"), -1) << "the touch added an expiry";
+    EXPECT_TRUE(eventually([&] { return b.stats().channels == 2; })) << "the keyed channels stay in the index";
+
+    auto latest = read_latest(b, "counter:a");
+    EXPECT_EQ(latest.epoch, first->epoch);
+    EXPECT_EQ(latest.last_offset, 3u);
+    ASSERT_EQ(latest.events.size(), 2u);
+    EXPECT_EQ(latest.events[0]->data, "5");
+    EXPECT_TRUE(latest.events[1]->deleted);
+    auto aged = read(b, "counter:a", 0);
+    EXPECT_TRUE(aged.events.empty());
+    EXPECT_EQ(aged.first_available, 4u);
+    auto next = publish(b, incr_key("counter:a", "n", 1));
+    ASSERT_TRUE(next.ok());
+    EXPECT_EQ(next->value, 6);
+    EXPECT_EQ(next->offset, 4u);
+    EXPECT_EQ(next->epoch, first->epoch);
+    auto bytes = test::redis_command(port, "HGET " + P + "m:counter:a bytes");
+    EXPECT_NE(bytes.find("\r\n65\r\n"), std::string::npos)
+        << "the byte count of the history held (one event): " << bytes;
+
+    ASSERT_TRUE(publish(b, remove_key("counter:a", "n")).ok());
+    for (const auto& k : {P + "m:counter:a", P + "k:counter:a", P + "ko:counter:a"}) {
+        const auto ttl = test::redis_integer(port, "PTTL " + k);
+        EXPECT_GT(ttl, 0) << k << " expires once no key is left";
+        EXPECT_LE(ttl, 800) << k;
+    }
+    std::this_thread::sleep_for(1100ms);
+    EXPECT_EQ(test::redis_integer(port, "EXISTS " + P + "m:counter:a"), 0);
+    EXPECT_EQ(test::redis_integer(port, "EXISTS " + P + "k:counter:a"), 0);
+    auto gone = read_latest(b, "counter:a");
+    EXPECT_TRUE(gone.events.empty());
+    EXPECT_EQ(gone.last_offset, 0u);
+    EXPECT_NE(gone.epoch, first->epoch) << "expired, it comes back in a new epoch";
 }
 
 }  // namespace
