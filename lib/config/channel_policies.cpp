@@ -7,6 +7,7 @@
 
 #include "lib/auth/channel_pattern.hpp"
 #include "lib/model/channel.hpp"
+#include "lib/util/duration.hpp"
 
 namespace herald::config {
 
@@ -27,9 +28,23 @@ const std::vector<channel_option_spec> channel_table = {
                   "subscribers get that state first (docs/keyed-channels.md).", "false"},
     {"max_keys", "", "Live keys a keyed channel may hold (1 to 100000); a publish of a new key past it is refused "
                      "with too_many_keys. Deleted keys are remembered as many again, for catch-up.", "1000"},
+    {"conflate", "", "Keyed channels: each subscriber gets at most one update per key per window (10ms to 60s, "
+                     "e.g. \"100ms\"), the latest, so a hot ticker costs the same whatever the publish rate.", "none"},
+    {"slow_consumer", "", "What a subscriber that falls behind by limits.outbox_bytes gets: disconnect (it resumes "
+                          "from its cursor), conflate (keyed: at most one queued event per key, the newest) or "
+                          "drop_oldest (not keyed: the oldest queued events go, and a herald.gap event names them).",
+     "disconnect"},
 };
 
-const std::vector<std::string_view> later_options = {"conflate", "slow_consumer"};
+// A conflation window: milliseconds as a JSON number, or a duration string with its unit ("100ms").
+std::optional<std::int64_t> window_ms(const nlohmann::json& v) {
+    std::optional<std::int64_t> ms;
+    if (v.is_number_unsigned()) ms = v.get<std::int64_t>();
+    if (v.is_string() && v.get<std::string>().find_first_of("smhd") != std::string::npos)
+        ms = util::parse_duration_ms(v.get<std::string>());
+    if (ms && (*ms < min_conflate_ms || *ms > max_conflate_ms)) return std::nullopt;
+    return ms;
+}
 
 std::string path_of(std::size_t i) { return "channels[" + std::to_string(i) + "]"; }
 
@@ -50,7 +65,6 @@ bool only_user_channels(std::string_view pattern) {
 }  // namespace
 
 const std::vector<channel_option_spec>& channel_options() { return channel_table; }
-const std::vector<std::string_view>& unimplemented_channel_options() { return later_options; }
 
 void apply_channels_json(config& cfg, const nlohmann::json& v, const std::string& source,
                          std::vector<problem>& problems) {
@@ -91,6 +105,22 @@ void apply_channels_json(config& cfg, const nlohmann::json& v, const std::string
                     (key == "public" ? rule.public_channel : rule.keyed) = value.get<bool>();
                 continue;
             }
+            if (key == "conflate") {
+                if (auto ms = window_ms(value))
+                    rule.conflate_ms = *ms;
+                else
+                    problems.push_back({where, source, value.dump(),
+                                        "expected a window from 10ms to 60s, such as \"100ms\" (or milliseconds)"});
+                continue;
+            }
+            if (key == "slow_consumer") {
+                const auto mode = value.is_string() ? parse_slow_consumer(value.get<std::string>()) : std::nullopt;
+                if (mode)
+                    rule.slow_consumer = *mode;
+                else
+                    problems.push_back({where, source, value.dump(), "expected disconnect, conflate or drop_oldest"});
+                continue;
+            }
             if (key == "max_keys") {
                 if (!value.is_number_unsigned() || value.get<std::uint64_t>() < 1 ||
                     value.get<std::uint64_t>() > max_keys_limit)
@@ -104,15 +134,9 @@ void apply_channels_json(config& cfg, const nlohmann::json& v, const std::string
             for (const auto& o : channel_table)
                 if (o.key == key) opt = &o;
             if (!opt) {
-                bool later = false;
-                for (auto l : later_options) later |= l == key;
                 std::string known;
                 for (const auto& o : channel_table) known += ", " + std::string(o.key);
-                // (public, keyed and max_keys are in the table; their values are parsed above)
-                problems.push_back({where, source, value.dump(),
-                                    later ? "not supported yet: herald does not implement `" + key +
-                                                "`, so it would have no effect; remove it"
-                                          : "unknown channel option; expected pattern" + known});
+                problems.push_back({where, source, value.dump(), "unknown channel option; expected pattern" + known});
                 continue;
             }
             // The global option's own parser and range: a scratch config takes the value.
@@ -151,9 +175,20 @@ void validate_channel_rules(const config& cfg, std::vector<problem>& problems) {
             problems.push_back({path + ".public", "", "true",
                                 "user: channels are readable only by their user (a token whose sub names them); no "
                                 "policy can make them public"});
-        if (r.max_keys && !r.keyed.value_or(false))
+        const bool keyed = r.keyed.value_or(false);
+        if (r.max_keys && !keyed)
             problems.push_back({path + ".max_keys", "", std::to_string(*r.max_keys),
                                 "applies to keyed channels only: add \"keyed\": true to this entry, or remove it"});
+        if (r.conflate_ms && !keyed)
+            problems.push_back({path + ".conflate", "", std::to_string(*r.conflate_ms) + " ms",
+                                "conflation keeps the latest update per key: it applies to keyed channels only"});
+        if (r.slow_consumer == slow_consumer_mode::conflate && !keyed)
+            problems.push_back({path + ".slow_consumer", "", "conflate",
+                                "conflate keeps one queued event per key: it applies to keyed channels only (use "
+                                "drop_oldest for others)"});
+        if (r.slow_consumer == slow_consumer_mode::drop_oldest && keyed)
+            problems.push_back({path + ".slow_consumer", "", "drop_oldest",
+                                "a keyed channel would lose the latest value of a key: use conflate instead"});
         if (r.history_max_bytes && *r.history_max_bytes < cfg.limits.max_event_bytes + 64)
             problems.push_back({path + ".history_max_bytes", "", std::to_string(*r.history_max_bytes),
                                 "must hold at least one event of limits.max_event_bytes (" +
@@ -182,6 +217,34 @@ storage_policy channel_policies::storage(std::string_view channel) const {
     return h;
 }
 
+delivery_policy channel_policies::delivery(std::string_view channel) const {
+    delivery_policy d;
+    if (const auto* r = match(channel)) {
+        d.conflate_ms = r->conflate_ms.value_or(0);
+        d.slow_consumer = r->slow_consumer.value_or(slow_consumer_mode::disconnect);
+    }
+    return d;
+}
+
+std::optional<slow_consumer_mode> parse_slow_consumer(std::string_view text) {
+    if (text == "disconnect") return slow_consumer_mode::disconnect;
+    if (text == "conflate") return slow_consumer_mode::conflate;
+    if (text == "drop_oldest") return slow_consumer_mode::drop_oldest;
+    return std::nullopt;
+}
+
+std::string_view slow_consumer_name(slow_consumer_mode m) {
+    switch (m) {
+        case slow_consumer_mode::conflate:
+            return "conflate";
+        case slow_consumer_mode::drop_oldest:
+            return "drop_oldest";
+        case slow_consumer_mode::disconnect:
+            break;
+    }
+    return "disconnect";
+}
+
 std::optional<model::error> channel_policies::key_refusal(const model::publish_request& r) const {
     const auto* rule = match(r.channel);
     const bool keyed = rule && rule->keyed.value_or(false);
@@ -198,6 +261,9 @@ channel_policy channel_policies::resolve(std::string_view channel) const {
     p.history_max_bytes = h.max_bytes;
     p.keyed = h.keyed;
     p.max_keys = h.keyed ? h.max_keys : 0;
+    const auto d = delivery(channel);
+    p.conflate_ms = d.conflate_ms;
+    p.slow_consumer = d.slow_consumer;
     std::optional<bool> pub;
     if (const auto* r = match(channel)) {
         p.pattern = r->pattern;
@@ -222,6 +288,8 @@ std::string describe_rule(const channel_rule& r) {
     if (r.public_channel) add(*r.public_channel ? "public" : "not public");
     if (r.keyed) add(*r.keyed ? "keyed" : "not keyed");
     if (r.max_keys) add("max_keys " + std::to_string(*r.max_keys));
+    if (r.conflate_ms) add("conflate " + std::to_string(*r.conflate_ms) + " ms");
+    if (r.slow_consumer) add("slow_consumer " + std::string(slow_consumer_name(*r.slow_consumer)));
     return r.pattern + " (" + (opts.empty() ? "global settings" : opts) + ")";
 }
 
@@ -256,13 +324,14 @@ std::string render_channels_markdown() {
         "Reloaded on `SIGHUP`: publishes and subscriptions after the reload follow the new entries, and a channel\n"
         "that already has history takes its new limits at its next publish. `herald channels inspect CH` shows\n"
         "the policy in force and the entry that matched. An entry that an earlier one always wins over is a\n"
-        "problem, and so is an option herald does not implement yet (`conflate`, `slow_consumer`).\n\n"
+        "problem.\n\n"
         "```json\n"
         "{\n"
         "  \"channels\": [\n"
         "    {\"pattern\": \"prices:*\", \"history_size\": 500, \"history_ttl\": \"30s\", \"public\": true},\n"
         "    {\"pattern\": \"news\", \"history_max_bytes\": 65536},\n"
         "    {\"pattern\": \"user:*\", \"keyed\": true, \"max_keys\": 50},\n"
+        "    {\"pattern\": \"ticker:*\", \"keyed\": true, \"conflate\": \"100ms\", \"slow_consumer\": \"conflate\"},\n"
         "    {\"pattern\": \"internal:*\", \"public\": false}\n"
         "  ]\n"
         "}\n"

@@ -36,12 +36,11 @@ struct channel_option_spec {
 // max_keys of a keyed channel whose entry does not set it, and the most an entry may set.
 inline constexpr std::size_t default_max_keys = 1000;
 inline constexpr std::size_t max_keys_limit = 100000;
+// The conflation window an entry may set.
+inline constexpr std::int64_t min_conflate_ms = 10;
+inline constexpr std::int64_t max_conflate_ms = 60000;
 
 const std::vector<channel_option_spec>& channel_options();
-
-// Options herald does not implement yet (conflation, slow-consumer modes): an entry naming one is
-// a problem, never silently ignored.
-const std::vector<std::string_view>& unimplemented_channel_options();
 
 // Replaces cfg.channels with the rules of a `channels` JSON value (an array of objects); every
 // bad entry, option or value is a problem keyed "channels[i].option". Entries with problems
@@ -62,9 +61,20 @@ struct channel_policy {
     bool public_channel = false;  // anyone may subscribe without a token (when auth is on)
     bool keyed = false;           // keeps the latest event of every key
     std::size_t max_keys = 0;     // live keys a keyed channel may hold (0 when not keyed)
+    std::int64_t conflate_ms = 0;  // at most one update per key per window to each subscriber; 0: none
+    slow_consumer_mode slow_consumer = slow_consumer_mode::disconnect;
 
     bool operator==(const channel_policy&) const = default;
 };
+
+// How a channel's events reach its subscribers: what a stream does with them (lib/stream).
+struct delivery_policy {
+    std::int64_t conflate_ms = 0;
+    slow_consumer_mode slow_consumer = slow_consumer_mode::disconnect;
+};
+
+std::optional<slow_consumer_mode> parse_slow_consumer(std::string_view text);
+std::string_view slow_consumer_name(slow_consumer_mode m);
 
 // What a broker needs of a channel's policy at each publish: history bounds and keyed state.
 struct storage_policy {
@@ -81,6 +91,8 @@ public:
     channel_policy resolve(std::string_view channel) const;
     // resolve()'s storage part without copying the pattern (the publish path asks this).
     storage_policy storage(std::string_view channel) const;
+    // resolve()'s delivery part (conflation, slow consumers), asked when a stream opens a channel.
+    delivery_policy delivery(std::string_view channel) const;
     const std::vector<channel_rule>& rules() const { return rules_; }
     // Why a publish does not fit its channel's policy: a key (or incr, delete) for a channel that
     // is not keyed (channel_not_keyed), or none for one that is (key_required); nullopt when it fits.

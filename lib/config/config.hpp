@@ -65,6 +65,13 @@ struct shutdown_config {
 
 // One entry of the `channels` list: a pattern and the options it sets; unset options fall back
 // to the global ones (lib/config/channel_policies resolves them).
+// What a stream does with a subscriber that falls behind by limits.outbox_bytes on a channel.
+enum class slow_consumer_mode {
+    disconnect,   // end it with slow_consumer; it resumes from its cursor
+    conflate,     // keyed: keep at most one queued event per key, the newest
+    drop_oldest,  // not keyed: drop the oldest queued events, and tell it with herald.gap
+};
+
 struct channel_rule {
     std::string pattern;                           // auth pattern syntax: a name, or a prefix ending in '*'
     std::optional<std::size_t> history_size;
@@ -73,6 +80,8 @@ struct channel_rule {
     std::optional<bool> public_channel;            // `public`: no token needed (true) or always needed (false)
     std::optional<bool> keyed;                     // latest event per key
     std::optional<std::size_t> max_keys;           // live keys of a keyed channel
+    std::optional<std::int64_t> conflate_ms;       // conflation window of a keyed channel
+    std::optional<slow_consumer_mode> slow_consumer;
 
     bool operator==(const channel_rule&) const = default;
 };

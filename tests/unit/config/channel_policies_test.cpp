@@ -46,14 +46,14 @@ TEST(ChannelPolicies, ReportsEveryProblemAtOnceWithItsPath) {
     auto p = load(c, R"({"channels":[{"pattern":"a","history_size":0},
                                      {"pattern":"b","history_ttl":"soon","public":"yes"},
                                      {"history_size":5},
-                                     {"pattern":"c*d","conflate":"1s","colour":"red"},
+                                     {"pattern":"c*d","conflate":"soon","colour":"red"},
                                      {"pattern":"e","history_max_bytes":100,"history_ttl":"500ms"},
                                      7]})");
     EXPECT_TRUE(has(p, "channels[0].history_size", "out of range: expected 1 to 100000")) << p.size();
     EXPECT_TRUE(has(p, "channels[1].history_ttl", "duration"));
     EXPECT_TRUE(has(p, "channels[1].public", "true or false"));
     EXPECT_TRUE(has(p, "channels[2].pattern", "missing"));
-    EXPECT_TRUE(has(p, "channels[3].conflate", "not supported yet"));
+    EXPECT_TRUE(has(p, "channels[3].conflate", "10ms to 60s"));
     EXPECT_TRUE(has(p, "channels[3].colour", "unknown channel option"));
     EXPECT_TRUE(has(p, "channels[3].pattern", "not valid"));
     EXPECT_TRUE(has(p, "channels[4].history_max_bytes", "out of range"));
@@ -61,15 +61,6 @@ TEST(ChannelPolicies, ReportsEveryProblemAtOnceWithItsPath) {
     EXPECT_TRUE(has(p, "channels[5]", "expected an object"));
     EXPECT_EQ(p.size(), 10u);
     for (const auto& q : p) EXPECT_EQ(q.source.empty() ? "f.json" : q.source, "f.json") << q.key;
-}
-
-TEST(ChannelPolicies, EveryLaterOptionIsRefusedNotIgnored) {
-    for (auto opt : unimplemented_channel_options()) {
-        config c;
-        auto p = load(c, R"({"channels":[{"pattern":"t:*",")" + std::string(opt) + R"(":1}]})");
-        ASSERT_EQ(p.size(), 1u) << opt;
-        EXPECT_EQ(p[0].key, "channels[0]." + std::string(opt));
-    }
 }
 
 TEST(ChannelPolicies, KeyedChannelsTakeMaxKeysAndTheDefault) {
@@ -98,6 +89,42 @@ TEST(ChannelPolicies, KeyedOptionsAreChecked) {
     EXPECT_TRUE(has(p, "channels[2].max_keys", "from 1 to 100000"));
     EXPECT_TRUE(has(p, "channels[3].max_keys", "keyed channels only"));
     EXPECT_EQ(p.size(), 4u);
+}
+
+TEST(ChannelPolicies, ConflationAndSlowConsumerModes) {
+    config c;
+    auto p = load(c, R"({"channels":[{"pattern":"ticker:*","keyed":true,"conflate":"100ms","slow_consumer":"conflate"},
+                                     {"pattern":"feed:*","slow_consumer":"drop_oldest"},
+                                     {"pattern":"fast:*","keyed":true,"conflate":250}]})");
+    ASSERT_TRUE(p.empty()) << format_problem(p[0]);
+    channel_policies pol(c);
+    EXPECT_EQ(pol.delivery("ticker:n").conflate_ms, 100);
+    EXPECT_EQ(pol.delivery("ticker:n").slow_consumer, slow_consumer_mode::conflate);
+    EXPECT_EQ(pol.delivery("feed:a").slow_consumer, slow_consumer_mode::drop_oldest);
+    EXPECT_EQ(pol.delivery("fast:x").conflate_ms, 250);
+    EXPECT_EQ(pol.delivery("other").slow_consumer, slow_consumer_mode::disconnect);
+    EXPECT_EQ(pol.delivery("other").conflate_ms, 0);
+    EXPECT_EQ(pol.resolve("ticker:n").conflate_ms, 100);
+    EXPECT_EQ(describe_rule(c.channels[0]), "ticker:* (keyed, conflate 100 ms, slow_consumer conflate)");
+}
+
+TEST(ChannelPolicies, ConflationAndSlowConsumerModesAreChecked) {
+    config c;
+    auto p = load(c, R"({"channels":[{"pattern":"a","keyed":true,"conflate":"5ms"},
+                                     {"pattern":"b","keyed":true,"conflate":"2m"},
+                                     {"pattern":"c","keyed":true,"conflate":"soon"},
+                                     {"pattern":"d","conflate":"100ms"},
+                                     {"pattern":"e","slow_consumer":"conflate"},
+                                     {"pattern":"f","keyed":true,"slow_consumer":"drop_oldest"},
+                                     {"pattern":"g","slow_consumer":"wait"}]})");
+    EXPECT_TRUE(has(p, "channels[0].conflate", "10ms to 60s"));
+    EXPECT_TRUE(has(p, "channels[1].conflate", "10ms to 60s"));
+    EXPECT_TRUE(has(p, "channels[2].conflate", "10ms to 60s"));
+    EXPECT_TRUE(has(p, "channels[3].conflate", "keyed channels only"));
+    EXPECT_TRUE(has(p, "channels[4].slow_consumer", "keyed channels only"));
+    EXPECT_TRUE(has(p, "channels[5].slow_consumer", "use conflate"));
+    EXPECT_TRUE(has(p, "channels[6].slow_consumer", "disconnect, conflate or drop_oldest"));
+    EXPECT_EQ(p.size(), 7u);
 }
 
 TEST(ChannelPolicies, APublishsKeyMustFitThePolicy) {
