@@ -94,6 +94,10 @@ int run_inspect(context& ctx, const inspect_channel_options& o) {
         {"keyed", policy.value("keyed", false) ? "yes, " + cell(j->value("keys", ordered_json())) + " of at most " +
                                                      cell(policy.value("max_keys", ordered_json())) + " keys"
                                                : "no"},
+        {"conflation", policy.value("conflate_ms", 0) > 0
+                           ? "at most one update per key per " + cell(policy.value("conflate_ms", ordered_json())) + " ms"
+                           : "none"},
+        {"slow consumers", cell(policy.value("slow_consumer", ordered_json()))},
     };
     std::size_t w = 0;
     for (const auto& [k, v] : lines) w = std::max(w, k.size());

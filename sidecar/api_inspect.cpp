@@ -188,6 +188,8 @@ void handle_channel_inspect(services& svc, std::string channel, api_callback rep
                 ps.public_channel = p.public_channel;
                 ps.keyed = p.keyed;
                 ps.max_keys = p.max_keys;
+                ps.conflate_ms = p.conflate_ms;
+                ps.slow_consumer = config::slow_consumer_name(p.slow_consumer);
                 reply(ok(protocol::channel_json(summary(i), c, ps)));
             };
             if (held) {

@@ -82,6 +82,16 @@ std::string metrics::render(const gauges& g) const {
     emit(out, "herald_bytes_out_total", "counter", "Bytes written to stream connections.", bytes_out);
     emit(out, "herald_slow_consumer_disconnects_total", "counter", "Streams closed for passing the outbox limit.",
          v(slow_consumer_disconnects));
+    emit(out, "herald_slow_consumer_replaced_total", "counter",
+         "Events a slow consumer never got because a newer event of their key replaced them (slow_consumer conflate).",
+         v(slow_consumer_replaced));
+    emit(out, "herald_slow_consumer_dropped_total", "counter",
+         "Events dropped from slow consumers' backlogs (slow_consumer drop_oldest), each announced by herald.gap.",
+         v(slow_consumer_dropped));
+    emit(out, "herald_gaps_sent_total", "counter", "herald.gap events sent to slow consumers.", v(gaps_sent));
+    emit(out, "herald_conflated_events_total", "counter",
+         "Events of conflated channels never sent because a newer event of their key replaced them within the window.",
+         v(conflated_events));
     emit(out, "herald_resets_total", "counter", "herald.reset events sent to resuming clients.", v(resets_sent));
     emit(out, "herald_http_requests_total", "counter", "HTTP requests handled.", v(http_requests));
     emit(out, "herald_http_client_errors_total", "counter", "HTTP replies with a 4xx status.", v(http_errors_4xx));

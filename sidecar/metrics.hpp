@@ -70,6 +70,10 @@ struct metrics {
     counter publish_errors{0};
     counter publishes_duplicate{0};
     counter slow_consumer_disconnects{0};
+    counter slow_consumer_replaced{0};  // backlog (slow_consumer: conflate): events a newer one of their key replaced
+    counter slow_consumer_dropped{0};   // backlog (slow_consumer: drop_oldest): events dropped
+    counter gaps_sent{0};               // herald.gap events sent
+    counter conflated_events{0};  // events of conflated channels a newer one of their key replaced in a window
     counter resets_sent{0};
     counter http_requests{0};
     counter http_errors_4xx{0};

@@ -111,6 +111,12 @@ void sse_session::replay_done() {
     push(make_frame(protocol::sse_id_line(current_cursor()) + "\n"));
 }
 
+channels::frame sse_session::gap_frame(const stream::channel_state& c, std::uint64_t first, std::uint64_t last) {
+    std::string f = protocol::sse_id_line(current_cursor());
+    f.append(protocol::sse_control_event("herald.gap", protocol::json_object(protocol::gap_members(c.channel, c.epoch, first, last))));
+    return make_frame(std::move(f));
+}
+
 channels::frame sse_session::goodbye_frame(const model::disconnect& d, std::string_view) {
     // Before the history is read the stream has no position of its own: it hands back the one it
     // was asked for (none for a live or earliest start, which the same URL repeats).

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "lib/config/channel_policies.hpp"
 #include "sidecar/exact_allocator.hpp"
 #include "sidecar/gather_write.hpp"
 
@@ -50,6 +51,16 @@ void stream_session::open(std::vector<std::string> channels, node::since_spec si
     g->pending = channels.size();
     for (const auto& c : channels) {
         g->generations.push_back(state_.open(c, automatic));
+        switch (svc_.policies().delivery(c).slow_consumer) {
+            case config::slow_consumer_mode::conflate:
+                state_.find(c)->slow_rule = stream::backlog_rule::conflate;
+                break;
+            case config::slow_consumer_mode::drop_oldest:
+                state_.find(c)->slow_rule = stream::backlog_rule::drop_oldest;
+                break;
+            case config::slow_consumer_mode::disconnect:
+                break;
+        }
         svc_.node.hub().add(home_.index(), c, this);
     }
     g->channels = std::move(channels);
@@ -105,6 +116,7 @@ void stream_session::finish_group(open_request& g) {
 }
 
 bool stream_session::leave(std::string_view channel) {
+    if (auto* c = state_.find(channel); c && c->waiting) --backlogged_;
     if (!state_.close(channel)) return false;
     svc_.node.hub().remove(home_.index(), std::string(channel), this);
     return true;
@@ -131,7 +143,7 @@ void stream_session::pump_replay() {
         }
         for (const auto& ev : step.held) {  // caught up: what arrived meanwhile, through the live rule
             if (ending()) return;
-            deliver_live(*step.channel, *ev);
+            deliver_live(*step.channel, ev);
         }
     }
     if (progressed && !ending()) {
@@ -151,19 +163,24 @@ void stream_session::deliver(const channels::encoded_event_ptr& ev) noexcept {
             slow_consumer("too many live events held during replay");
             return;
         case stream::arrival::live:
-            deliver_live(*a.channel, *ev);
+            deliver_live(*a.channel, ev);
             request_flush();
             return;
     }
 }
 
-void stream_session::deliver_live(stream::channel_state& c, const channels::encoded_event& enc) {
+void stream_session::deliver_live(stream::channel_state& c, const channels::encoded_event_ptr& p) {
     // The position moves only with what was queued, so a goodbye after an overflow tells the truth.
+    const auto& enc = *p;
     const auto& ev = enc.event();
     switch (stream::resume_state::check_live(c, ev)) {
         case stream::live_step::skip:
             return;
         case stream::live_step::reset: {
+            if (c.waiting) {  // the old epoch's backlog is moot: the reset tells the client to start over
+                c.waiting.reset();
+                --backlogged_;
+            }
             svc_.metrics.resets_sent.fetch_add(1, std::memory_order_relaxed);
             auto old_epoch = std::move(c.epoch);
             const auto old_offset = c.offset;
@@ -176,6 +193,10 @@ void stream_session::deliver_live(stream::channel_state& c, const channels::enco
             break;
         }
         case stream::live_step::deliver:
+            if (c.slow_rule && (c.waiting || !fits(ev, outbox_.max_bytes()))) {
+                defer(c, p);
+                return;
+            }
             break;
     }
     const auto before = c.offset;
@@ -184,6 +205,68 @@ void stream_session::deliver_live(stream::channel_state& c, const channels::enco
         svc_.metrics.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
     else
         c.offset = before;
+}
+
+bool stream_session::fits(const model::event& ev, std::size_t limit) const {
+    // The event's frames: its cost, plus an SSE id line of up to 256 bytes.
+    return outbox_.total_bytes() + stream::event_cost(ev) + 256 <= limit;
+}
+
+void stream_session::defer(stream::channel_state& c, const channels::encoded_event_ptr& ev) {
+    if (!c.waiting) {
+        c.waiting = std::make_unique<stream::backlog>(*c.slow_rule, outbox_.max_bytes());
+        ++backlogged_;
+        if (!std::exchange(backlog_logged_, true))
+            svc_.log.info("{} conn={} slow consumer on '{}': outbox over {} bytes, {} instead of disconnecting", label(),
+                          id_, c.channel, outbox_.max_bytes(),
+                          *c.slow_rule == stream::backlog_rule::conflate ? "keeping the newest event per key"
+                                                                         : "dropping the oldest events");
+    }
+    auto& b = *c.waiting;
+    const auto replaced = b.replaced(), dropped = b.dropped();
+    b.push(ev);
+    svc_.metrics.slow_consumer_replaced.fetch_add(b.replaced() - replaced, std::memory_order_relaxed);
+    svc_.metrics.slow_consumer_dropped.fetch_add(b.dropped() - dropped, std::memory_order_relaxed);
+    if (b.over()) slow_consumer("more keys waiting than " + std::to_string(outbox_.max_bytes()) + " bytes hold");
+}
+
+void stream_session::pump_backlogs() {
+    // Paced like replay: backlogged events fill at most half the outbox (one at a time when it is
+    // idle), so the other channels' live events keep room.
+    if (backlogged_ == 0) return;
+    bool progressed = false;
+    for (auto& c : state_.channels()) {
+        if (!c.waiting || !c.live()) continue;
+        auto& b = *c.waiting;
+        while (!b.empty() && !ending()) {
+            const bool idle = outbox_.empty() && !outbox_.writing();
+            if (const auto& g = b.pending_gap()) {
+                const auto first = g->first, last = g->last;
+                c.offset = last;  // the position moves past what was dropped, and the gap says so
+                b.take_gap();
+                outbox_.push_unchecked(gap_frame(c, first, last));
+                svc_.metrics.gaps_sent.fetch_add(1, std::memory_order_relaxed);
+                progressed = true;
+                continue;
+            }
+            if (!idle && !fits(b.front()->event(), outbox_.max_bytes() / 2)) break;
+            auto ev = b.front();
+            b.pop();
+            const auto before = c.offset;
+            stream::resume_state::advance(c, ev->event());
+            if (!push_live(c, *ev)) {
+                c.offset = before;
+                return;
+            }
+            svc_.metrics.shard(home_.index()).deliveries.fetch_add(1, std::memory_order_relaxed);
+            progressed = true;
+        }
+        if (b.empty()) {
+            c.waiting.reset();
+            --backlogged_;
+        }
+    }
+    if (progressed) request_flush();
 }
 
 // ---- output -----------------------------------------------------------------------------------
@@ -222,6 +305,7 @@ void stream_session::flush() {
     flush_requested_ = false;
     if (closed_) return;
     if (goodbye_ && !goodbye_->queued) queue_goodbye();
+    if (backlogged_ > 0 && outbox_.empty() && !outbox_.writing()) pump_backlogs();
     if (outbox_.writing() || outbox_.empty()) return;  // nothing to start: no refcount traffic
     last_write_ms_ = home_.coarse_now();
     gather_write(socket_, outbox_, home_.write_slots(), slot_,
@@ -232,7 +316,8 @@ void stream_session::flush() {
                          return;
                      }
                      self->svc_.metrics.shard(self->home_.index()).bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-                     self->pump_replay();  // returns at once unless a replay is being paced
+                     self->pump_replay();    // returns at once unless a replay is being paced
+                     self->pump_backlogs();  // returns at once unless a slow consumer is being kept
                      if (!self->outbox_.empty() || (self->goodbye_ && !self->goodbye_->queued))
                          self->flush();
                      else if (self->goodbye_)

@@ -100,6 +100,8 @@ protected:
     virtual void replay_done() {}
     virtual channels::frame goodbye_frame(const model::disconnect& d, std::string_view detail) = 0;
     virtual channels::frame expiring_frame(std::int64_t exp_ms, std::int64_t expires_in_ms) = 0;
+    // herald.gap for `c`: its queued events first..last were dropped (its position is now last).
+    virtual channels::frame gap_frame(const stream::channel_state& c, std::uint64_t first, std::uint64_t last) = 0;
     // Keepalives, pings, idle timeouts: called by tick() when nothing else ended the stream.
     virtual void heartbeat(std::int64_t now_ms) = 0;
     virtual void on_input(std::string_view bytes) = 0;
@@ -121,7 +123,14 @@ private:
     void on_read(std::shared_ptr<open_request> g, std::size_t index, model::result<broker::channel_history> h);
     void finish_group(open_request& g);
     void pump_replay();
-    void deliver_live(stream::channel_state& c, const channels::encoded_event& ev);
+    void deliver_live(stream::channel_state& c, const channels::encoded_event_ptr& ev);
+    // Queues a live event the outbox has no room for in the channel's backlog (slow_consumer
+    // conflate or drop_oldest).
+    void defer(stream::channel_state& c, const channels::encoded_event_ptr& ev);
+    // Moves backlogged events (and gaps) into the outbox while it has room.
+    void pump_backlogs();
+    // Whether an event fits the outbox now, within `limit` bytes queued.
+    bool fits(const model::event& ev, std::size_t limit) const;
     void slow_consumer(std::string_view what);
     void on_readable(boost::system::error_code ec);
     void queue_goodbye();
@@ -140,6 +149,8 @@ private:
     std::size_t groups_reading_ = 0;     // open requests waiting for their history reads
     std::int64_t reads_started_ms_ = 0;  // when the first of them was sent (the deadline counts from it)
     std::unique_ptr<goodbye> goodbye_;  // set once ending politely
+    std::size_t backlogged_ = 0;  // channels with a backlog
+    bool backlog_logged_ = false;  // the first backlog of this stream is logged, the rest counted
     bool flush_requested_ = false;
     bool closed_ = false;
 };

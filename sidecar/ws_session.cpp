@@ -96,6 +96,10 @@ channels::frame ws_session::reset_frame(const stream::channel_state& c, std::str
         protocol::ws_reply_json("reset", "", protocol::more_members(protocol::reset_members(c.channel, reason, c.epoch, c.offset))));
 }
 
+channels::frame ws_session::gap_frame(const stream::channel_state& c, std::uint64_t first, std::uint64_t last) {
+    return text_frame(protocol::ws_reply_json("gap", "", protocol::more_members(protocol::gap_members(c.channel, c.epoch, first, last))));
+}
+
 channels::frame ws_session::goodbye_frame(const model::disconnect& d, std::string_view detail) {
     std::string reason(detail.empty() ? d.reason : detail);
     if (reason.size() > 123) reason.resize(123);  // a close frame's payload is at most 125 bytes

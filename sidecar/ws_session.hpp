@@ -46,6 +46,7 @@ private:
     channels::frame replay_frame(const stream::channel_state& c, const model::event& ev) override;
     bool push_live(const stream::channel_state& c, const channels::encoded_event& ev) override;
     channels::frame reset_frame(const stream::channel_state& c, std::string_view reason) override;
+    channels::frame gap_frame(const stream::channel_state& c, std::uint64_t first, std::uint64_t last) override;
     channels::frame goodbye_frame(const model::disconnect& d, std::string_view detail) override;
     channels::frame expiring_frame(std::int64_t exp_ms, std::int64_t expires_in_ms) override;
     void heartbeat(std::int64_t now_ms) override;

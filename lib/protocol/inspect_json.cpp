@@ -41,7 +41,11 @@ std::string channel_json(const channel_summary& c, subscriber_counts s, const ch
                 {"history_max_bytes", p.history_max_bytes},
                 {"public", p.public_channel},
                 {"keyed", p.keyed}};
-    if (p.keyed) policy["max_keys"] = p.max_keys;
+    if (p.keyed) {
+        policy["max_keys"] = p.max_keys;
+        policy["conflate_ms"] = p.conflate_ms;
+    }
+    policy["slow_consumer"] = p.slow_consumer;
     json out{{"channel", c.channel},
                      {"subscribers", {{"sse", s.sse}, {"ws", s.ws}, {"total", s.sse + s.ws}}},
                      {"epoch", c.epoch},

@@ -38,7 +38,9 @@ struct channel_policy_summary {
     std::size_t history_max_bytes = 0;
     bool public_channel = false;
     bool keyed = false;
-    std::size_t max_keys = 0;  // 0 when not keyed
+    std::size_t max_keys = 0;       // 0 when not keyed
+    std::int64_t conflate_ms = 0;   // 0: none
+    std::string_view slow_consumer = "disconnect";
 };
 
 // A row of GET /v1/channels: the channel and this node's subscribers of it.
@@ -92,8 +94,8 @@ std::string channel_list_json(std::span<const channel_list_entry> entries, bool 
 
 // {"channel","subscribers":{"sse","ws","total"},"epoch","last_offset","first_available",
 // "history_size","publishes","last_published_at","policy":{"pattern","history_size",
-// "history_ttl_ms","history_max_bytes","public","keyed"[,"max_keys"]}[,"keys"]}: keys (live keys
-// held) only for a keyed channel
+// "history_ttl_ms","history_max_bytes","public","keyed"[,"max_keys","conflate_ms"],"slow_consumer"}
+// [,"keys"]}: max_keys, conflate_ms (0: none) and keys (live keys held) only for a keyed channel
 std::string channel_json(const channel_summary& c, subscriber_counts subscribers, const channel_policy_summary& policy);
 
 // {"offset","epoch"[,"key"][,"event"],"data"|"deleted":true,"published_at"}: one event of a

@@ -11,6 +11,11 @@ std::string reset_members(std::string_view channel, std::string_view reason, std
            ",\"offset\":" + std::to_string(offset);
 }
 
+std::string gap_members(std::string_view channel, std::string_view epoch, std::uint64_t from, std::uint64_t to) {
+    return "\"channel\":" + json_quote(channel) + ",\"epoch\":" + json_quote(epoch) + ",\"from\":" + std::to_string(from) +
+           ",\"to\":" + std::to_string(to);
+}
+
 std::string expiring_members(std::int64_t exp_ms, std::int64_t expires_in_ms) {
     return "\"exp\":" + std::to_string(exp_ms / 1000) + ",\"expires_in_ms\":" + std::to_string(expires_in_ms);
 }

@@ -15,6 +15,9 @@ namespace herald::protocol {
 // "channel","reason","epoch","offset": herald.reset / op reset. `offset` is the new position.
 std::string reset_members(std::string_view channel, std::string_view reason, std::string_view epoch,
                           std::uint64_t offset);
+// "channel","epoch","from","to": herald.gap / op gap: a slow consumer's queued events from..to
+// (offsets, inclusive) were dropped; the position is now `to`.
+std::string gap_members(std::string_view channel, std::string_view epoch, std::uint64_t from, std::uint64_t to);
 // "exp" (seconds), "expires_in_ms": herald.auth_expiring / op auth_expiring.
 std::string expiring_members(std::int64_t exp_ms, std::int64_t expires_in_ms);
 // "code","name","reason","reconnect","cursor" (null when empty): herald.disconnect.

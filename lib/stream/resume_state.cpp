@@ -5,7 +5,9 @@
 
 namespace herald::stream {
 
-std::size_t event_cost(const model::event& ev) { return ev.data.size() + ev.name.size() + ev.channel.size() + 96; }
+std::size_t event_cost(const model::event& ev) {
+    return ev.data.size() + ev.name.size() + ev.channel.size() + ev.key.size() + 96;
+}
 
 std::uint64_t resume_state::open(std::string channel, bool automatic) {
     channel_state c;

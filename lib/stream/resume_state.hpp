@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "lib/channels/encoded_event.hpp"
 #include "lib/model/event.hpp"
 #include "lib/node/resume.hpp"
+#include "lib/stream/backlog.hpp"
 
 namespace herald::stream {
 
@@ -43,6 +45,10 @@ struct channel_state {
     std::uint64_t generation = 0;  // tells this subscription from an earlier one to the same channel
     bool automatic = false;        // opened for the token (the user: channel), not asked for
     std::unique_ptr<catch_up> pending;  // null once live
+    // The channel's slow_consumer policy when it keeps a slow consumer (nullopt: it disconnects
+    // it), and the events waiting for room in the outbox meanwhile (null when none wait).
+    std::optional<backlog_rule> slow_rule;
+    std::unique_ptr<backlog> waiting;
 
     bool live() const { return !pending; }
 };

@@ -88,10 +88,12 @@ TEST(ChannelPolicies, InspectShowsThePolicyAndThePatternThatMatched) {
     srv.publish("news", 1);
     EXPECT_EQ(inspect(srv, "prices:aapl")["policy"],
               json::parse(R"({"pattern":"prices:*","history_size":7,"history_ttl_ms":30000,
-                              "history_max_bytes":500000,"public":true})"));
+                              "history_max_bytes":500000,"public":true,"keyed":false,
+                              "slow_consumer":"disconnect"})"));
     auto news = inspect(srv, "news");
     EXPECT_EQ(news["policy"], json::parse(R"({"pattern":null,"history_size":100,"history_ttl_ms":600000,
-                                              "history_max_bytes":500000,"public":false})"));
+                                              "history_max_bytes":500000,"public":false,"keyed":false,
+                                              "slow_consumer":"disconnect"})"));
     EXPECT_EQ(news["last_offset"], 1);  // the members before it are unchanged
 }
 
@@ -202,7 +204,7 @@ TEST(ChannelPoliciesServe, SighupChangesAPolicyAndLogsWhatChanged) {
 TEST(ChannelPoliciesServe, CheckConfigReportsEveryBadEntryWithItsPath) {
     temp_file cfg(R"({"channels":[{"pattern":"a:*","history_ttl":"forever"},
                                   {"pattern":"user:*","public":true},
-                                  {"pattern":"b","slow_consumer":"disconnect","history_size":0}]})");
+                                  {"pattern":"b","slow_consumer":"drop_everything","history_size":0}]})");
     auto r = run_herald({"check-config", cfg.path()}, {}, {}, quick);
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     for (const auto* key : {"channels[0].history_ttl: got forever", "channels[1].public: got true",

@@ -298,7 +298,7 @@ TEST(CliInspect, AnUnreachableServerIsNamedAndExits1) {
 
 TEST(CliInspect, UsageErrorsExit2) {
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-        {{"channels"}, "needs a command (list, inspect)"},
+        {{"channels"}, "needs a command (list, inspect, latest)"},
         {{"channels", "inspect"}, "CHANNEL"},
         {{"channels", "list", "--limit", "0"}, "--limit"},
         {{"channels", "list", "--limit", "many"}, "--limit"},

@@ -31,7 +31,7 @@ TEST(InspectJson, ChannelListLastPageAndEmpty) {
 
 const std::string default_policy =
     R"("policy":{"pattern":null,"history_size":100,"history_ttl_ms":600000,"history_max_bytes":1048576,"public":false,)"
-    R"("keyed":false})";
+    R"("keyed":false,"slow_consumer":"disconnect"})";
 
 channel_policy_summary defaults() { return {std::nullopt, 100, 600000, 1048576, false}; }
 
@@ -51,7 +51,7 @@ TEST(InspectJson, ChannelPolicyNamesThePatternThatMatched) {
               R"({"channel":"p:a","subscribers":{"sse":0,"ws":0,"total":0},"epoch":"e","last_offset":0,)"
               R"("first_available":1,"history_size":0,"publishes":0,"last_published_at":null,)"
               R"("policy":{"pattern":"p:*","history_size":3,"history_ttl_ms":2000,"history_max_bytes":4096,)"
-              R"("public":true,"keyed":false}})");
+              R"("public":true,"keyed":false,"slow_consumer":"disconnect"}})");
 }
 
 TEST(InspectJson, QuotesNamesAndReplacesInvalidUtf8) {
@@ -108,10 +108,10 @@ TEST(InspectJson, ChannelLatestShowsLiveKeysOnly) {
 }
 
 TEST(InspectJson, AKeyedChannelShowsItsKeysAndMaxKeys) {
-    channel_policy_summary p{"user:*", 100, 600000, 1048576, false, true, 50};
+    channel_policy_summary p{"user:*", 100, 600000, 1048576, false, true, 50, 100, "conflate"};
     channel_summary c{"user:1", "e", 4, 1, 4, 4, 0, 2};
     const auto j = channel_json(c, {}, p);
-    EXPECT_NE(j.find(R"("keyed":true,"max_keys":50})"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"("keyed":true,"max_keys":50,"conflate_ms":100,"slow_consumer":"conflate"})"), std::string::npos) << j;
     EXPECT_NE(j.find(R"(,"keys":2})"), std::string::npos) << j;
 }
 

@@ -1,0 +1,43 @@
+// Slow-consumer backlog: conflation by key, or dropping the oldest with one gap per run dropped.
+#include "lib/stream/backlog.hpp"
+
+#include "lib/stream/resume_state.hpp"
+
+namespace herald::stream {
+
+void backlog::push(channels::encoded_event_ptr ev) {
+    const auto& e = ev->event();
+    if (rule_ == backlog_rule::conflate && !e.key.empty()) {
+        if (auto it = by_key_.find(e.key); it != by_key_.end()) {
+            bytes_ -= event_cost((*it->second)->event());
+            events_.erase(it->second);
+            by_key_.erase(it);
+            ++replaced_;
+        }
+        bytes_ += event_cost(e);
+        events_.push_back(std::move(ev));
+        by_key_.emplace(events_.back()->event().key, std::prev(events_.end()));
+        return;
+    }
+    bytes_ += event_cost(e);
+    events_.push_back(std::move(ev));
+    if (rule_ != backlog_rule::drop_oldest) return;
+    while (bytes_ > max_bytes_ && !events_.empty()) {
+        const auto offset = events_.front()->event().offset;
+        if (gap_)
+            gap_->last = offset;
+        else
+            gap_ = gap{offset, offset};
+        ++dropped_;
+        pop();
+    }
+}
+
+void backlog::pop() {
+    const auto& e = events_.front()->event();
+    bytes_ -= event_cost(e);
+    if (rule_ == backlog_rule::conflate && !e.key.empty()) by_key_.erase(e.key);
+    events_.pop_front();
+}
+
+}  // namespace herald::stream
