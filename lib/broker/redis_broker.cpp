@@ -160,7 +160,7 @@ struct redis_broker::impl {
         if (kind == "psubscribe") {
             sub_up = true;
         } else if (kind == "pmessage" && r->elements == 4 && r->element[3]->type == REDIS_REPLY_STRING) {
-            auto ev = decode_stored_event(std::string_view(r->element[3]->str, r->element[3]->len));
+            auto ev = decode_event(r->element[3]->str, r->element[3]->len);
             if (ev) on_event(ev);
         }
     }

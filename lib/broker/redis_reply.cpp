@@ -34,6 +34,8 @@ model::event_ptr decode_event(const char* data, std::size_t len) {
         ev->name = j.at("name").get<std::string>();
         ev->kind = j.at("kind").get<std::string>() == "text" ? model::data_kind::text : model::data_kind::json;
         ev->data = j.at("data").get<std::string>();
+        if (auto key = j.find("key"); key != j.end()) ev->key = key->get<std::string>();  // a keyed channel's
+        if (auto del = j.find("deleted"); del != j.end()) ev->deleted = del->get<bool>();
     } catch (const nlohmann::json::exception&) {
         return nullptr;
     }

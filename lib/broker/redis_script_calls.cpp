@@ -51,7 +51,7 @@ model::result<std::vector<model::event_ptr>> decode_events(const redisReply* r, 
     out.reserve(r->elements - from);
     for (std::size_t i = from; i < r->elements; ++i) {
         const redisReply* e = r->element[i];
-        auto ev = decode_stored_event(e->str ? std::string_view(e->str, e->len) : std::string_view());
+        auto ev = decode_event(e->str ? e->str : "", e->str ? e->len : 0);
         if (!ev)
             return model::errors::internal("history entry " + std::to_string(i - from + 1) + " of '" + channel +
                                            "' in Redis is not an event");
@@ -61,25 +61,6 @@ model::result<std::vector<model::event_ptr>> decode_events(const redisReply* r, 
 }
 
 }  // namespace
-
-model::event_ptr decode_stored_event(std::string_view text) {
-    auto ev = decode_event(text.data(), text.size());
-    // A keyed event's JSON ends ,"key":<string>} or ,"key":<string>,"deleted":true} (the publish
-    // script); no string in the JSON can hold ," unescaped, so the last ,"key": is that field.
-    static constexpr std::string_view key_field = ",\"key\":";
-    static constexpr std::string_view deleted_tail = ",\"deleted\":true}";
-    const auto at = text.rfind(key_field);
-    if (!ev || at == std::string_view::npos) return ev;
-    auto tail = text.substr(at + key_field.size());
-    const bool deleted = tail.ends_with(deleted_tail);
-    tail.remove_suffix(deleted ? deleted_tail.size() : 1);
-    auto key = nlohmann::json::parse(tail, nullptr, false);
-    if (!key.is_string()) return nullptr;
-    auto keyed = std::make_shared<model::event>(*ev);
-    keyed->key = key.get<std::string>();
-    keyed->deleted = deleted;
-    return keyed;
-}
 
 redis_script_calls::script redis_script_calls::make_script(const char* body) {
     script s;

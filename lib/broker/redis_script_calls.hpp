@@ -4,7 +4,6 @@
 // model values, or into a 503 naming the URL and why (broker_timeout when Redis did not answer in
 // time, unavailable when the connection is down or Redis refused the command).
 // Threading: every member, and every callback it makes, runs on the broker's io_context thread.
-// decode_stored_event is pure (any thread).
 #pragma once
 
 #include <cstdint>
@@ -22,10 +21,6 @@
 #include "lib/util/clock.hpp"
 
 namespace herald::broker {
-
-// The event a history entry, keyed value or pub/sub message holds (the publish script's JSON), with
-// its key and deletion mark when it is a keyed event; nullptr if `text` is not one.
-model::event_ptr decode_stored_event(std::string_view text);
 
 // What the script calls need from the broker around them.
 struct redis_script_hooks {

@@ -32,6 +32,21 @@ TEST(RedisReply, DecodesTheEventThePublishScriptWrites) {
     EXPECT_EQ(j->data, R"({"a":1})");
 }
 
+TEST(RedisReply, DecodesAKeyedEventAndADeletion) {
+    auto ev = decode(R"({"published_at":1,"offset":2,"epoch":"e","channel":"c","name":"","kind":"json",)"
+                     R"("data":"5","key":"un,\"key\":read"})");
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->key, "un,\"key\":read");
+    EXPECT_FALSE(ev->deleted);
+    auto gone = decode(R"({"published_at":1,"offset":3,"epoch":"e","channel":"c","name":"","kind":"json",)"
+                       R"("data":"","key":"k","deleted":true})");
+    ASSERT_TRUE(gone);
+    EXPECT_TRUE(gone->deleted);
+    EXPECT_FALSE(decode(R"({"published_at":1,"offset":3,"epoch":"e","channel":"c","name":"","kind":"json",)"
+                        R"("data":"","key":7})"))
+        << "a key that is not a string";
+}
+
 TEST(RedisReply, AnythingElseIsNotAnEvent) {
     EXPECT_FALSE(decode(""));
     EXPECT_FALSE(decode("not json"));
