@@ -8,6 +8,7 @@
 #include <set>
 
 #include "tests/support/raw_sse_client.hpp"
+#include "tests/support/raw_ws_client.hpp"
 #include "tests/support/test_server.hpp"
 #include "tests/support/ws_client.hpp"
 
@@ -113,6 +114,34 @@ TEST(SlowConsumerPolicy, AStalledFeedReaderIsToldOfEveryGapAndKeepsTheRest) {
     srv.publish("feed:a", "after");
     ASSERT_TRUE(again.wait_events(1, 5s));
     EXPECT_EQ(again.events().front().data, "after");
+}
+
+TEST(SlowConsumerPolicy, AStalledWebSocketFeedReaderGetsOpGapForWhatItMissed) {
+    test_server srv(slow_config());
+    raw_ws_client stalled(srv.public_port(), "/v1/ws?channel=feed:w", {}, 4096);
+    ASSERT_TRUE(stalled.ok());
+    ASSERT_TRUE(srv.wait_metric("herald_subscriptions", [](double v) { return v == 1; }));
+    const std::string pad(4096, 'w');
+    constexpr std::uint64_t total = 300;
+    for (std::uint64_t i = 1; i <= total; ++i) srv.publish("feed:w", std::to_string(i) + ":" + pad);
+    EXPECT_TRUE(srv.wait_metric("herald_slow_consumer_dropped_total", [](double v) { return v > 0; }));
+    std::uint64_t next = 1, gaps = 0;
+    while (next <= total) {
+        auto text = stalled.next_text(10s);
+        ASSERT_TRUE(text) << "stopped at offset " << next;
+        auto m = parse_json(*text);
+        if (m["op"] == "gap") {
+            EXPECT_EQ(m["channel"], "feed:w");
+            EXPECT_EQ(m["from"], next);
+            next = m["to"].get<std::uint64_t>() + 1;
+            ++gaps;
+        } else if (m["op"] == "event") {
+            EXPECT_EQ(m["offset"], next);
+            next = m["offset"].get<std::uint64_t>() + 1;
+        }
+    }
+    EXPECT_GE(gaps, 1u);
+    EXPECT_FALSE(stalled.closed());
 }
 
 }  // namespace
