@@ -3,6 +3,7 @@
 // timeout), join.
 #include "sidecar/server.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <limits>
 #include <thread>
@@ -13,12 +14,27 @@
 
 namespace herald::sidecar {
 
+namespace {
+// Whether some `channels` entry sets a conflation window.
+bool any_conflation(const config::config& cfg) {
+    return std::any_of(cfg.channels.begin(), cfg.channels.end(),
+                       [](const config::channel_rule& r) { return r.conflate_ms.value_or(0) > 0; });
+}
+}  // namespace
+
 server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(std::move(cfg)), log_(std::move(log)) {
     std::size_t threads = cfg_.threads ? cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
     // One coarse sweep per shard drives keepalives, pings and idle timeouts.
     std::int64_t tick = std::min<std::int64_t>({1000, cfg_.sse.keepalive_ms, cfg_.ws.ping_interval_ms});
     shards_ = std::make_unique<shard_pool>(threads, std::max<std::int64_t>(tick, 10));
-    hub_ = std::make_unique<channels::hub>(*shards_);
+    // The hub asks the policies in force for a channel's conflation window at each broadcast
+    // (SIGHUP swaps them), and only while some entry conflates; the services and metrics exist
+    // before the first broadcast can arrive.
+    channels::hub_options ho;
+    ho.conflate_ms_for = [this](const std::string& channel) { return services_->policies().delivery(channel).conflate_ms; };
+    ho.on_conflated = [this](std::uint64_t n) { metrics_->conflated_events.fetch_add(n, std::memory_order_relaxed); };
+    hub_ = std::make_unique<channels::hub>(*shards_, std::move(ho));
+    hub_->set_conflation_configured(any_conflation(cfg_));
     broker_ = make_broker();
     node_ = std::make_unique<node::node>(*broker_, *hub_);
     auth_ = make_access_policy(cfg_, clock_);
@@ -98,6 +114,7 @@ std::vector<std::string> server::reload(config::config next) {
     auto channel_policies = std::make_unique<const config::channel_policies>(*cfg);
     const auto changes = config::describe_policy_changes(current.channels, cfg->channels);
     services_->swap_in(*cfg, *policy, *channel_policies);
+    hub_->set_conflation_configured(any_conflation(*cfg));
     log_->set_level(spdlog::level::from_str(cfg->log_level));
     announce_access_policy(*cfg, *policy, *log_);
     for (const auto& line : changes) log_->info("SIGHUP: {}", line);

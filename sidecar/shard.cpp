@@ -22,6 +22,16 @@ void shard::flush_all() {
     flushing_.clear();
 }
 
+void shard::run_after(std::int64_t delay_ms, std::function<void()> work) {
+    if (stopped_) return;
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(std::max<std::int64_t>(delay_ms, 0)));
+    delayed_.insert(timer);
+    timer->async_wait([this, timer, work = std::move(work)](boost::system::error_code ec) {
+        delayed_.erase(timer);
+        if (!ec && !stopped_) work();
+    });
+}
+
 void shard::start_sweep() {
     if (tick_ms_ <= 0 || stopped_) return;
     sweep_timer_.expires_after(std::chrono::milliseconds(tick_ms_));
@@ -100,6 +110,7 @@ void shard::stop() {
     sweep_timer_.cancel();
     drain_timer_.cancel();
     drain_queue_.clear();
+    for (const auto& t : delayed_) t->cancel();
     std::vector<std::shared_ptr<connection>> all(connections_.begin(), connections_.end());
     for (auto& c : all) c->shutdown();
     work_.reset();
@@ -111,6 +122,12 @@ shard_pool::shard_pool(std::size_t count, std::int64_t tick_ms) {
 }
 
 void shard_pool::post(std::size_t shard, std::function<void()> work) { asio::post(shards_[shard]->io(), std::move(work)); }
+
+void shard_pool::post_after(std::size_t shard, std::int64_t delay_ms, std::function<void()> work) {
+    // The timer is made on the shard's thread, where its set of timers lives.
+    auto* sh = shards_[shard].get();
+    asio::post(sh->io(), [sh, delay_ms, work = std::move(work)]() mutable { sh->run_after(delay_ms, std::move(work)); });
+}
 
 shard& shard_pool::next() { return *shards_[next_.fetch_add(1, std::memory_order_relaxed) % shards_.size()]; }
 

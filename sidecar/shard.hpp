@@ -1,7 +1,9 @@
 // Shards: one io_context per I/O thread. Each connection lives on one shard for its whole life,
 // so its state needs no lock. A shard keeps its connections (for the keepalive sweep and stop),
 // and a flush list so that deliveries queued in one pass go out as one gather write each.
-// shard_pool implements channels::shard_executor for the Hub.
+// shard_pool implements channels::shard_executor for the Hub; its delayed work (post_after, the
+// Hub's conflation windows) runs on a steady_timer of the shard, one per delayed item, cancelled
+// when the shard stops so a pending window never holds the io_context open.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -40,6 +42,8 @@ public:
     }
     // Asks for c->flush() at the end of the current batch of work on this shard.
     void request_flush(std::shared_ptr<connection> c);
+    // Shard thread: runs `work` here once `delay_ms` have passed, unless the shard stops first.
+    void run_after(std::int64_t delay_ms, std::function<void()> work);
 
     void start_sweep();
     // Steady clock in milliseconds, as passed to connection::tick.
@@ -84,6 +88,7 @@ private:
     asio::steady_timer drain_timer_;
     std::vector<std::pair<std::int64_t, std::weak_ptr<connection>>> drain_queue_;  // by deadline, latest first
     std::function<void()> drain_done_;
+    std::unordered_set<std::shared_ptr<asio::steady_timer>> delayed_;  // run_after's timers still waiting
 };
 
 class shard_pool final : public channels::shard_executor {
@@ -91,6 +96,7 @@ public:
     shard_pool(std::size_t count, std::int64_t tick_ms);
     std::size_t shard_count() const override { return shards_.size(); }
     void post(std::size_t shard, std::function<void()> work) override;
+    void post_after(std::size_t shard, std::int64_t delay_ms, std::function<void()> work) override;
     shard& at(std::size_t i) { return *shards_[i]; }
     // Round-robin choice for a new connection.
     shard& next();

@@ -1,4 +1,5 @@
-// Hub: per-shard subscriber lists (lock-free on their thread) plus locked per-channel counts.
+// Hub: per-shard subscriber lists (lock-free on their thread) plus locked per-channel counts,
+// and the conflation windows of conflated channels (with the counts, under their lock).
 #include "lib/channels/hub.hpp"
 
 #include "lib/model/channel.hpp"
@@ -8,7 +9,11 @@
 
 namespace herald::channels {
 
-hub::hub(shard_executor& executor) : executor_(executor), shards_(executor.shard_count()) {
+hub::hub(shard_executor& executor, hub_options options)
+    : executor_(executor),
+      options_(std::move(options)),
+      conflation_configured_(static_cast<bool>(options_.conflate_ms_for)),
+      shards_(executor.shard_count()) {
     for (std::size_t i = 0; i < shards_.size(); ++i) inboxes_.push_back(std::make_unique<inbox>());
 }
 
@@ -44,13 +49,22 @@ void hub::remove(std::size_t shard, const std::string& channel, subscriber* s) {
 }
 
 std::size_t hub::broadcast(const model::event_ptr& ev) {
+    std::int64_t window_ms = 0;
+    if (conflation_configured_.load(std::memory_order_relaxed) && options_.conflate_ms_for)
+        window_ms = options_.conflate_ms_for(ev->channel);
     std::size_t total = 0;
     std::vector<std::size_t> targets;
     {
-        std::lock_guard lock(counts_mutex_);
+        std::unique_lock lock(counts_mutex_);
         auto it = counts_.find(ev->channel);
         if (it == counts_.end()) return 0;
         total = it->second.total;
+        if (window_ms > 0 || it->second.conflation) {
+            const auto discarded = broadcast_conflated_locked(ev->channel, it->second, ev, window_ms);
+            lock.unlock();
+            if (discarded > 0 && options_.on_conflated) options_.on_conflated(discarded);
+            return total;
+        }
         for (std::size_t i = 0; i < it->second.per_shard.size(); ++i)
             if (it->second.per_shard[i] > 0) targets.push_back(i);
     }
@@ -66,6 +80,71 @@ std::size_t hub::broadcast(const model::event_ptr& ev) {
         if (post) executor_.post(shard, [this, shard] { deliver_inbox(shard); });
     }
     return total;
+}
+
+void hub::enqueue_locked(const counts& c, const encoded_event_ptr& encoded) {
+    for (std::size_t shard = 0; shard < c.per_shard.size(); ++shard) {
+        if (c.per_shard[shard] == 0) continue;
+        auto& in = *inboxes_[shard];
+        bool post = false;
+        {
+            std::lock_guard lock(in.mutex);
+            in.queued.push_back(encoded);
+            post = !std::exchange(in.scheduled, true);
+        }
+        if (post) executor_.post(shard, [this, shard] { deliver_inbox(shard); });
+    }
+}
+
+std::uint64_t hub::broadcast_conflated_locked(const std::string& channel, counts& c, const model::event_ptr& ev,
+                                              std::int64_t window_ms) {
+    if (window_ms <= 0) {
+        // No longer conflated: what is pending goes first, in order, then this event.
+        for (const auto& pending : c.conflation->window.take_all())
+            enqueue_locked(c, std::make_shared<const encoded_event>(pending));
+        c.conflation.reset();  // its timer finds no state and does nothing
+        enqueue_locked(c, std::make_shared<const encoded_event>(ev));
+        return 0;
+    }
+    if (!c.conflation) {
+        c.conflation = std::make_unique<conflation_state>();
+        c.conflation->generation = ++next_generation_;
+    }
+    auto& state = *c.conflation;
+    state.window_ms = window_ms;
+    const auto r = state.window.offer(ev);
+    if (r.what == conflation_window::arrival::deliver_now) {
+        enqueue_locked(c, std::make_shared<const encoded_event>(ev));
+        schedule_window_end_locked(channel, state.generation, window_ms);
+    }
+    return r.discarded;
+}
+
+void hub::schedule_window_end_locked(const std::string& channel, std::uint64_t generation, std::int64_t window_ms) {
+    // The channel's own shard, so windows of many channels spread over the threads.
+    const auto shard = std::hash<std::string>{}(channel) % shards_.size();
+    executor_.post_after(shard, window_ms, [this, channel, generation] { end_window(channel, generation); });
+}
+
+void hub::end_window(const std::string& channel, std::uint64_t generation) {
+    std::lock_guard lock(counts_mutex_);
+    auto it = counts_.find(channel);
+    if (it == counts_.end()) return;  // the last subscriber left: the state went with the count
+    auto& c = it->second;
+    if (!c.conflation || c.conflation->generation != generation) return;  // a later state has its own timer
+    auto due = c.conflation->window.end_window();
+    if (due.empty()) {
+        c.conflation.reset();  // quiet for a whole window: the next event is a leading edge
+        return;
+    }
+    for (const auto& ev : due) enqueue_locked(c, std::make_shared<const encoded_event>(ev));
+    schedule_window_end_locked(channel, generation, c.conflation->window_ms);
+}
+
+std::size_t hub::conflation_pending(const std::string& channel) const {
+    std::lock_guard lock(counts_mutex_);
+    auto it = counts_.find(channel);
+    return it == counts_.end() || !it->second.conflation ? 0 : it->second.conflation->window.pending();
 }
 
 void hub::deliver_inbox(std::size_t shard) {

@@ -1,10 +1,15 @@
 // inline_executor: a channels::shard_executor for tests. Each shard has a FIFO queue; work runs
 // either on demand on the calling thread (run, run_all) or on one real thread per shard
 // (start_threads) for concurrency tests. post() is thread-safe in both modes.
+// post_after() runs on a manual clock: the work waits until advance() moves the executor's time
+// to its due time, then is posted to its shard (due items in due order, ties in posting order);
+// nothing moves the clock but advance().
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
@@ -38,6 +43,47 @@ public:
             ++s.posted;
         }
         s.cv.notify_all();
+    }
+
+    void post_after(std::size_t shard, std::int64_t delay_ms, std::function<void()> work) override {
+        if (shard >= shards_.size()) throw std::out_of_range("inline_executor::post_after: no such shard");
+        std::lock_guard lock(timers_mutex_);
+        timers_.push_back({now_ms_ + std::max<std::int64_t>(delay_ms, 0), next_timer_++, shard, std::move(work)});
+    }
+
+    // The manual clock: moves it by `ms` and posts the delayed work now due to its shard (run it
+    // with run/run_all in manual mode). Returns how many items became due.
+    std::size_t advance(std::int64_t ms) {
+        std::vector<timer> due;
+        {
+            std::lock_guard lock(timers_mutex_);
+            now_ms_ += ms;
+            auto split = std::stable_partition(timers_.begin(), timers_.end(),
+                                               [&](const timer& t) { return t.due_ms > now_ms_; });
+            due.assign(std::make_move_iterator(split), std::make_move_iterator(timers_.end()));
+            timers_.erase(split, timers_.end());
+        }
+        std::sort(due.begin(), due.end(),
+                  [](const timer& a, const timer& b) { return a.due_ms != b.due_ms ? a.due_ms < b.due_ms : a.seq < b.seq; });
+        for (auto& t : due) post(t.shard, std::move(t.work));
+        return due.size();
+    }
+    std::int64_t now_ms() const {
+        std::lock_guard lock(timers_mutex_);
+        return now_ms_;
+    }
+    // Delayed work not yet due.
+    std::size_t delayed() const {
+        std::lock_guard lock(timers_mutex_);
+        return timers_.size();
+    }
+    // Due times (manual clock) of the delayed work not yet due, soonest first.
+    std::vector<std::int64_t> delayed_due() const {
+        std::lock_guard lock(timers_mutex_);
+        std::vector<std::int64_t> out;
+        for (const auto& t : timers_) out.push_back(t.due_ms);
+        std::sort(out.begin(), out.end());
+        return out;
     }
 
     // The shard whose work the calling thread is running, if any.
@@ -172,7 +218,18 @@ private:
         }
     }
 
+    struct timer {
+        std::int64_t due_ms = 0;
+        std::uint64_t seq = 0;
+        std::size_t shard = 0;
+        std::function<void()> work;
+    };
+
     std::vector<std::unique_ptr<shard_state>> shards_;
+    mutable std::mutex timers_mutex_;
+    std::vector<timer> timers_;  // under timers_mutex_
+    std::int64_t now_ms_ = 0;    // under timers_mutex_
+    std::uint64_t next_timer_ = 0;
     bool threaded_ = false;
     static inline thread_local std::optional<std::size_t> current_;
 };

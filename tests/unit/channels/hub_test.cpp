@@ -188,6 +188,9 @@ class reversing_executor final : public shard_executor {
 public:
     std::size_t shard_count() const override { return 1; }
     void post(std::size_t, std::function<void()> work) override { tasks_.push_back(std::move(work)); }
+    void post_after(std::size_t, std::int64_t, std::function<void()>) override {
+        ADD_FAILURE() << "no conflated channel here: nothing should be delayed";
+    }
     void run_newest_first() {
         while (!tasks_.empty()) {
             auto t = std::move(tasks_.back());
