@@ -82,6 +82,9 @@ void announce_access_policy(const config::config& cfg, const auth::access_policy
     } else {
         std::string patterns;
         for (const auto& p : a.public_channels) patterns += (patterns.empty() ? "" : ", ") + p;
+        for (const auto& r : cfg.channels)  // channel policies may open (or close) patterns too
+            if (r.public_channel)
+                patterns += (patterns.empty() ? "" : ", ") + r.pattern + (*r.public_channel ? " (policy)" : " (policy: not public)");
         log.info("auth: subscriber tokens verified with {} key(s){}{}; public channels: {}", policy.key_count(),
                  a.jwt_audience.empty() ? "" : ", aud " + a.jwt_audience,
                  a.jwt_issuer.empty() ? "" : ", iss " + a.jwt_issuer, patterns.empty() ? "none" : patterns);
