@@ -16,11 +16,11 @@ bool stream_session::fits(const model::event& ev, std::size_t limit) const {
 
 void stream_session::defer(stream::channel_state& c, const channels::encoded_event_ptr& ev) {
     if (!c.waiting) {
-        c.waiting = std::make_unique<stream::backlog>(*c.slow_rule, outbox_.max_bytes());
+        c.waiting = std::make_unique<stream::backlog>(*c.slow_rule, stream::backlog_bound(*c.slow_rule, outbox_.max_bytes()));
         ++backlogged_;
         if (!std::exchange(backlog_logged_, true))
             svc_.log.info("{} conn={} slow consumer on '{}': outbox over {} bytes, {} instead of disconnecting", label(),
-                          id_, c.channel, outbox_.max_bytes(),
+                          id_, c.channel, stream::defer_above(*c.slow_rule, outbox_.max_bytes()),
                           *c.slow_rule == stream::backlog_rule::conflate ? "keeping the newest event per key"
                                                                          : "dropping the oldest events");
     }
@@ -29,12 +29,14 @@ void stream_session::defer(stream::channel_state& c, const channels::encoded_eve
     b.push(ev);
     svc_.metrics.slow_consumer_replaced.fetch_add(b.replaced() - replaced, std::memory_order_relaxed);
     svc_.metrics.slow_consumer_dropped.fetch_add(b.dropped() - dropped, std::memory_order_relaxed);
-    if (b.over()) slow_consumer("more keys waiting than " + std::to_string(outbox_.max_bytes()) + " bytes hold");
+    if (b.over())
+        slow_consumer("more keys waiting than " +
+                      std::to_string(stream::backlog_bound(*c.slow_rule, outbox_.max_bytes())) + " bytes hold");
 }
 
 void stream_session::pump_backlogs() {
-    // Paced like replay: backlogged events fill at most half the outbox (one at a time when it is
-    // idle), so the other channels' live events keep room.
+    // Paced like replay: backlogged events fill the outbox up to drain_up_to (one at a time when
+    // it is idle), so the other channels' live events keep room and conflated values stay fresh.
     if (backlogged_ == 0) return;
     bool progressed = false;
     for (auto& c : state_.channels()) {
@@ -51,7 +53,7 @@ void stream_session::pump_backlogs() {
                 progressed = true;
                 continue;
             }
-            if (!idle && !fits(b.front()->event(), outbox_.max_bytes() / 2)) break;
+            if (!idle && !fits(b.front()->event(), stream::drain_up_to(*c.slow_rule, outbox_.max_bytes()))) break;
             auto ev = b.front();
             b.pop();
             const auto before = c.offset;

@@ -193,7 +193,7 @@ void stream_session::deliver_live(stream::channel_state& c, const channels::enco
             break;
         }
         case stream::live_step::deliver:
-            if (c.slow_rule && (c.waiting || !fits(ev, outbox_.max_bytes()))) {
+            if (c.slow_rule && (c.waiting || !fits(ev, stream::defer_above(*c.slow_rule, outbox_.max_bytes())))) {
                 defer(c, p);
                 return;
             }

@@ -3,7 +3,21 @@
 
 #include "lib/stream/resume_state.hpp"
 
+#include <algorithm>
+
 namespace herald::stream {
+
+std::size_t defer_above(backlog_rule rule, std::size_t outbox_max) {
+    return rule == backlog_rule::conflate ? std::min<std::size_t>(64 * 1024, outbox_max / 4) : outbox_max;
+}
+
+std::size_t drain_up_to(backlog_rule rule, std::size_t outbox_max) {
+    return rule == backlog_rule::conflate ? defer_above(rule, outbox_max) : outbox_max / 2;
+}
+
+std::size_t backlog_bound(backlog_rule rule, std::size_t outbox_max) {
+    return rule == backlog_rule::conflate ? 4 * outbox_max : outbox_max;
+}
 
 void backlog::push(channels::encoded_event_ptr ev) {
     const auto& e = ev->event();

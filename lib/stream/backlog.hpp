@@ -7,8 +7,11 @@
 // - drop_oldest (other channels): the oldest events go while the backlog holds more than its
 //   byte bound; what was dropped leaves first as one gap (first..last offset), so the client
 //   learns of every event it missed.
-// Bounded by `max_bytes` of event_cost: a conflated backlog past it (too many keys) is over()
-// and the stream ends as a plain slow consumer.
+// Bounded by `max_bytes` of event_cost (backlog_bound): a conflated backlog past it (very many
+// large keys) is over() and the stream ends as a plain slow consumer.
+// A conflating stream keeps its outbox short (defer_above, drain_up_to): a value queued there is
+// past conflation, so a slow reader would read old values first; the backlog is where the newest
+// of each key waits.
 // Pure: no I/O, no clock. Single-threaded: owned by one stream session on its shard.
 #pragma once
 
@@ -30,6 +33,16 @@ struct gap {
     std::uint64_t first = 0;
     std::uint64_t last = 0;
 };
+
+// Outbox bytes above which a live event of a channel with this rule waits in its backlog:
+// conflate min(64 KiB, outbox / 4), drop_oldest the whole outbox.
+std::size_t defer_above(backlog_rule rule, std::size_t outbox_max);
+// Outbox bytes a backlog may fill again as it drains (one event whenever the outbox is idle):
+// conflate as defer_above, drop_oldest half the outbox (as replay).
+std::size_t drain_up_to(backlog_rule rule, std::size_t outbox_max);
+// The most a backlog holds: conflate 4 × the outbox (it holds one event per key, so it is
+// bounded by max_keys too), drop_oldest the outbox.
+std::size_t backlog_bound(backlog_rule rule, std::size_t outbox_max);
 
 class backlog {
 public:

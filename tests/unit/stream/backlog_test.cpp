@@ -82,3 +82,18 @@ TEST(Backlog, AnEventLargerThanTheBoundLeavesOnlyItsGap) {
 
 }  // namespace
 }  // namespace herald::stream
+
+namespace herald::stream {
+namespace {
+TEST(Backlog, AConflatingStreamKeepsItsOutboxShortAndItsBacklogWide) {
+    constexpr std::size_t mib = 1 << 20;
+    EXPECT_EQ(defer_above(backlog_rule::conflate, mib), 64u * 1024);
+    EXPECT_EQ(defer_above(backlog_rule::conflate, 64 * 1024), 16u * 1024);
+    EXPECT_EQ(drain_up_to(backlog_rule::conflate, mib), 64u * 1024);
+    EXPECT_EQ(backlog_bound(backlog_rule::conflate, mib), 4 * mib);
+    EXPECT_EQ(defer_above(backlog_rule::drop_oldest, mib), mib);
+    EXPECT_EQ(drain_up_to(backlog_rule::drop_oldest, mib), mib / 2);
+    EXPECT_EQ(backlog_bound(backlog_rule::drop_oldest, mib), mib);
+}
+}  // namespace
+}  // namespace herald::stream
