@@ -1,6 +1,7 @@
 // Fuzzes the publish API's body parsing (lib/protocol/json_codec parse_publish_body and
 // raw_publish_request). No exception may escape. Every error must render as JSON; every accepted
-// item must hold valid channels, names and keys, must survive being written back out as a
+// item must hold valid channels, names, idempotency keys and keyed-channel keys (incr within the
+// counter range, no data with incr or delete), must survive being written back out as a
 // publish body and parsed again, and must render as a valid JSON event envelope. A raw JSON body is
 // stored as the same bytes whether it was kept as it came (already compact) or parsed and re-dumped.
 #include <cstdint>
@@ -18,7 +19,7 @@ namespace {
 
 bool same(const model::publish_request& a, const model::publish_request& b) {
     return a.channel == b.channel && a.name == b.name && a.data == b.data && a.kind == b.kind &&
-           a.idempotency_key == b.idempotency_key;
+           a.idempotency_key == b.idempotency_key && a.key == b.key && a.op == b.op && a.incr == b.incr;
 }
 
 void check_error(const model::error& e) {
@@ -44,7 +45,11 @@ json to_json(const protocol::publish_item& item) {
     } else {
         j["channel"] = r.channel;
     }
-    j["data"] = r.kind == model::data_kind::text ? json(r.data) : json::parse(r.data);
+    if (r.op == model::key_op::set)
+        j["data"] = r.kind == model::data_kind::text ? json(r.data) : json::parse(r.data);
+    if (!r.key.empty()) j["key"] = r.key;
+    if (r.op == model::key_op::incr) j["incr"] = r.incr;
+    if (r.op == model::key_op::remove) j["delete"] = true;
     if (!r.name.empty()) j["event"] = r.name;
     if (!r.idempotency_key.empty()) j["idempotency_key"] = r.idempotency_key;
     return j;
@@ -57,6 +62,10 @@ void check_item(const protocol::publish_item& item) {
         FUZZ_CHECK(!model::validate_channel(r.channel), "accepted an invalid channel");
         FUZZ_CHECK(r.name.empty() || !protocol::validate_event_name(r.name), "accepted an invalid event name");
         FUZZ_CHECK(r.idempotency_key.size() <= 200, "accepted an idempotency key over 200 bytes");
+        FUZZ_CHECK(r.key.empty() || !protocol::validate_key(r.key), "accepted an invalid key");
+        FUZZ_CHECK(r.op == model::key_op::set || (!r.key.empty() && r.data.empty()), "incr or delete without a key, or with data");
+        FUZZ_CHECK(r.incr >= -model::max_counter && r.incr <= model::max_counter, "accepted an incr out of range");
+        if (r.op != model::key_op::set) continue;
         if (r.kind == model::data_kind::json) {
             const auto d = json::parse(r.data, nullptr, false);
             FUZZ_CHECK(!d.is_discarded() && d.dump() == r.data, "JSON data is not canonical JSON");
