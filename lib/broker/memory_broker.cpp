@@ -226,28 +226,30 @@ void memory_broker::publish(model::publish_request req, publish_callback done) {
     done(std::move(result));
 }
 
-void memory_broker::read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
-                         read_callback done) {
+channel_history memory_broker::position(const std::string& channel, const std::function<void(channel_state&, channel_history&)>& more) {
     channel_history h;
     h.channel = channel;
     const auto now = clock_.now_ms();
     state_ptr ch = find(channel);  // reading never creates a channel: subscribers cannot use up the cap
     if (!ch) {
         h.epoch = epoch_at(now);
-        h.last_offset = 0;
         h.first_available = 1;
-        done(std::move(h));
-        return;
+        return h;
     }
-    {
-        std::lock_guard lock(ch->mutex);
-        ch->history.evict_expired(now);
-        h.epoch = ch->epoch;
-        h.last_offset = ch->last_offset;
-        h.first_available = ch->history.empty() ? ch->last_offset + 1 : ch->history.first_offset();
-        if (after) h.events = ch->history.since(*after, limit);
-    }
-    done(std::move(h));
+    std::lock_guard lock(ch->mutex);
+    ch->history.evict_expired(now);
+    h.epoch = ch->epoch;
+    h.last_offset = ch->last_offset;
+    h.first_available = ch->history.empty() ? ch->last_offset + 1 : ch->history.first_offset();
+    more(*ch, h);
+    return h;
+}
+
+void memory_broker::read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
+                         read_callback done) {
+    done(position(channel, [&](channel_state& ch, channel_history& h) {
+        if (after) h.events = ch.history.since(*after, limit);
+    }));
 }
 
 channel_limits memory_broker::limits_of(const std::string& channel) const {
@@ -256,30 +258,16 @@ channel_limits memory_broker::limits_of(const std::string& channel) const {
 }
 
 void memory_broker::read_latest(const std::string& channel, read_callback done) {
-    channel_history h;
-    h.channel = channel;
-    h.keyed = limits_of(channel).keyed;
-    const auto now = clock_.now_ms();
-    state_ptr ch = find(channel);
-    if (!ch) {
-        h.epoch = epoch_at(now);
-        h.first_available = 1;
-        done(std::move(h));
-        return;
-    }
-    {
-        std::lock_guard lock(ch->mutex);
-        ch->history.evict_expired(now);
-        h.epoch = ch->epoch;
-        h.last_offset = ch->last_offset;
-        if (h.keyed) {
-            h.events = ch->keyed.all();
-            h.first_available = ch->keyed.floor();
-        } else {
-            h.first_available = ch->history.empty() ? ch->last_offset + 1 : ch->history.first_offset();
-            if (ch->last_offset > 0) h.events = ch->history.since(ch->last_offset - 1, 1);
+    const bool keyed = limits_of(channel).keyed;
+    auto h = position(channel, [&](channel_state& ch, channel_history& h) {
+        if (keyed) {
+            h.events = ch.keyed.all();
+            h.first_available = ch.keyed.floor();
+        } else if (ch.last_offset > 0) {
+            h.events = ch.history.since(ch.last_offset - 1, 1);
         }
-    }
+    });
+    h.keyed = keyed;
     done(std::move(h));
 }
 

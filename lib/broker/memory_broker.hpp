@@ -77,6 +77,9 @@ private:
     state_ptr find_or_create(const std::string& channel);
     channel_info describe(const std::string& name, channel_state& ch) const;  // takes ch's lock
     channel_limits limits_of(const std::string& channel) const;
+    // A read's position fields (an unknown channel: the current epoch, nothing published), then
+    // `more` under the channel's lock to add what the read wants.
+    channel_history position(const std::string& channel, const std::function<void(channel_state&, channel_history&)>& more);
     std::string epoch_at(std::int64_t now) const;
     bool idle(const std::string& name, channel_state& ch, std::int64_t now) const;  // ch's lock held
     void forget_keys(channel_state& ch, std::int64_t now, bool make_room) const;  // ch's lock held
