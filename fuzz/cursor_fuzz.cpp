@@ -1,6 +1,7 @@
 // Fuzzes stream cursors and `since` (lib/protocol/cursor parse_cursor, lib/node/resume
 // parse_since and read_plan). A parsed cursor must survive encode → parse unchanged, parse_since
-// must agree with parse_cursor, read_plan must fit the channels, and a one-channel cursor built
+// must agree with parse_cursor (live, earliest and latest aside), read_plan must fit the channels
+// and read a keyed channel's latest state, and a one-channel cursor built
 // from the input's text must parse with the fingerprints it was built from.
 #include <cstdint>
 #include <string>
@@ -34,9 +35,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     const auto since = node::parse_since(text);
-    if (text.empty() || text == "earliest") {
-        FUZZ_CHECK(since && since->mode == (text.empty() ? node::since_mode::live : node::since_mode::earliest),
-                   "live/earliest not recognised");
+    if (text.empty() || text == "earliest" || text == "latest") {
+        const auto mode = text.empty()            ? node::since_mode::live
+                          : text == "earliest" ? node::since_mode::earliest
+                                               : node::since_mode::latest;
+        FUZZ_CHECK(since && since->mode == mode, "live/earliest/latest not recognised");
     } else {
         FUZZ_CHECK(since.has_value() == c.has_value(), "parse_since and parse_cursor disagree");
         if (since) FUZZ_CHECK(since->mode == node::since_mode::cursor && same(since->cursor, *c), "since lost the cursor");
@@ -45,7 +48,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::size_t n = since->mode == node::since_mode::cursor ? std::min<std::size_t>(since->cursor.offsets.size(), 64) : 3;
         std::vector<std::string> channels;
         for (std::size_t i = 0; i < n; ++i) channels.push_back("c" + std::to_string(i));
-        FUZZ_CHECK(node::read_plan(*since, channels).size() == channels.size(), "read plan does not fit the channels");
+        std::vector<bool> keyed;
+        for (std::size_t i = 0; i < n; ++i) keyed.push_back(i % 2 == 1);
+        const auto plan = node::read_plan(*since, channels, keyed);
+        FUZZ_CHECK(plan.size() == channels.size(), "read plan does not fit the channels");
+        for (std::size_t i = 0; i < plan.size(); ++i)
+            FUZZ_CHECK(plan[i].latest == (keyed[i] || since->mode == node::since_mode::latest),
+                       "a keyed channel (or since=latest) does not read its latest state");
     }
 
     // The input as "channel\nepoch\noffset-ish": a one-channel cursor must name its fingerprints.
