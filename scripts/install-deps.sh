@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(cmake g++ make pkg-config libboost1.81-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
           libgtest-dev libgmock-dev libssl-dev libhiredis-dev redis-server curl)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium)
+  packages+=(chromium python3)  # python3: examples/app.py, which browser.examples runs
   # Node.js may come from elsewhere (a nodesource build bundles npm and conflicts with
   # Debian's npm package): install Debian's only when the commands are missing.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
