@@ -93,9 +93,9 @@ async function waitUntil(page, fn, arg, describe, what, timeout = WAIT_MS) {
     throw new Error(`${what}: not so after ${timeout} ms; the page shows ${JSON.stringify(await page.evaluate(describe, arg))}`);
   }
 }
-const textOf = (sel) => document.querySelector(sel)?.textContent ?? null;
 const waitText = (page, sel, expected, what, timeout) =>
-  waitUntil(page, ([s, x]) => document.querySelector(s)?.textContent === x, [sel, expected], ([s]) => textOf(s), what, timeout);
+  waitUntil(page, ([s, x]) => document.querySelector(s)?.textContent === x, [sel, expected],
+            ([s]) => document.querySelector(s)?.textContent ?? null, what, timeout);
 const waitStatus = (page, state, timeout = WAIT_MS) =>
   waitUntil(page, (x) => document.getElementById('status')?.dataset.state === x, state,
             () => document.getElementById('status')?.textContent, `the status is ${state}`, timeout);
