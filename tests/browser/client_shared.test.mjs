@@ -117,7 +117,7 @@ await test('keyed channel: every tab holds the same Map, a later tab gets the sn
   const context = await browser.newContext();
   try {
     const cfg = { url: HERALD, channels: [ch] };
-    const mapOf = (p) => p.evaluate((c) => Object.fromEntries(window.client.keyed(c)), ch);
+    const mapOf = (p) => p.evaluate((c) => Object.fromEntries([...window.client.keyed(c)].sort(([a], [b]) => (a < b ? -1 : 1))), ch);
     await publish(INTERNAL_PORT, { channel: ch, key: 'AAPL', data: { p: 1 } });
     await publish(INTERNAL_PORT, { channel: ch, key: 'MSFT', data: { p: 2 } });
     await publish(INTERNAL_PORT, { channel: ch, key: 'NVDA', data: { p: 3 } });
@@ -140,7 +140,7 @@ await test('keyed channel: every tab holds the same Map, a later tab gets the sn
     await a.close();  // the leader goes; b takes over from the last position
     await publish(INTERNAL_PORT, { channel: ch, key: 'MSFT', delete: true });
     await publish(INTERNAL_PORT, { channel: ch, key: 'AAPL', data: { p: 11 } });
-    const want3 = { AAPL: { p: 11 }, TSLA: { p: 4 } };
+    const want3 = { AAPL: { p: 11 }, TSLA: { p: 4 } };  // keys in sorted order, as mapOf gives them
     await waitFor(async () => JSON.stringify(await mapOf(b)) === JSON.stringify(want3), 'the new leader\'s map after the handover',
                   HANDOVER_MS, async () => JSON.stringify(await mapOf(b)));
     await waitFor(() => b.evaluate(() => window.client.leader), 'b to lead');
