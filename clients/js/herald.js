@@ -85,6 +85,11 @@ function hash(text) {
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
+// Events of each plain channel every tab keeps, for a tab opened later with since earliest/latest.
+const RECENT = 100;
+// How long a new follower waits for the leader's state before it goes on without.
+const STATE_WAIT_MS = 2000;
+
 const newer = (a, b) => !a || a.epoch !== b.epoch || b.offset > a.offset;
 
 export class HeraldClient extends EventTarget {
@@ -105,6 +110,10 @@ export class HeraldClient extends EventTarget {
     this._seen = new Map();      // channel -> {epoch, offset}: the newest event delivered here
     this._cursor = null;         // SSE: the stream's last cursor (id:)
     this._maps = new Map();      // channel -> Map(key -> value)
+    this._latest = new Map();    // keyed channel -> Map(key -> its latest event): what a new tab gets
+    this._recent = new Map();    // other channel -> its last RECENT events: for a new tab's since
+    this._waiting = null;        // a new follower's messages until the leader's state comes
+    this._waitTimer = null;
     this._conn = null;           // the live transport (leader or unshared only)
     this._attempt = 0;
     this._timer = null;
@@ -142,6 +151,8 @@ export class HeraldClient extends EventTarget {
     this._release = null;
     if (this._bc) this._bc.close();
     this._bc = null;
+    clearTimeout(this._waitTimer);
+    this._waiting = null;
     if (this._open) {
       this._open = false;
       this._fire('close', { closed: true });
@@ -160,7 +171,10 @@ export class HeraldClient extends EventTarget {
       if (this._closed) return undefined;
       if (lock) return this._becomeLeader(true);
       this._fire('role', { leader: false });
-      this._post({ t: 'hello', from: this._id });
+      // Until the leader answers with its state, what the broadcast brings waits (then applied after it).
+      this._waiting = [];
+      this._waitTimer = setTimeout(() => this._endWait(null), STATE_WAIT_MS);
+      this._post({ t: 'hello', from: this._id, since: this._o.since });
       locks.request(name, { signal: this._abort.signal }, () => (this._closed ? undefined : this._becomeLeader(true)))
         .catch(() => {});
       return undefined;
@@ -169,6 +183,7 @@ export class HeraldClient extends EventTarget {
 
   // Holds the stream; with a lock, returns the promise that keeps the lock until close().
   _becomeLeader(locked) {
+    if (this._waiting) this._endWait(null);
     this.leader = true;
     this._fire('role', { leader: true });
     this._connect();
@@ -185,47 +200,48 @@ export class HeraldClient extends EventTarget {
   _onBroadcast(msg) {
     if (!msg || typeof msg !== 'object' || this._closed) return;
     if (msg.t === 'hello') {
-      if (this.leader) this._post({ t: 'state', to: msg.from, ...this._state() });
+      if (this.leader) this._post({ t: 'state', to: msg.from, ...this._state(msg.since) });
       return;
     }
     if (msg.t === 'state') {
-      if (msg.to === this._id && !this.leader) this._adoptState(msg);
+      if (msg.to === this._id && this._waiting) this._endWait(msg);
       return;
     }
-    if (this.leader) return;  // two leaders cannot be, but never apply another's stream twice
-    this._apply(msg);
+    if (this.leader) return;  // a leader applies its own stream, never another's
+    if (this._waiting) this._waiting.push(msg);
+    else this._apply(msg);
   }
 
-  _state() {
-    const maps = [];
-    for (const [ch, m] of this._maps) maps.push([ch, [...m]]);
-    return { pos: [...this._pos], seen: [...this._seen], cursor: this._cursor, maps, open: this._open };
+  // What a new tab needs: the positions (to lead later), whether the stream is open, and the
+  // events it would have got from a stream of its own: each keyed channel's latest event of every
+  // key (the snapshot) and, for since 'earliest' or 'latest', the plain channels' recent events.
+  _state(since) {
+    const events = [];
+    for (const byKey of this._latest.values()) events.push(...[...byKey.values()].sort((x, y) => x.offset - y.offset));
+    if (since === 'earliest' || since === 'latest') {
+      for (const list of this._recent.values()) events.push(...(since === 'latest' ? list.slice(-1) : list));
+    }
+    return { pos: [...this._pos], cursor: this._cursor, open: this._open, events };
   }
 
-  // A new follower takes the leader's positions and keyed maps (which include every event it was
-  // sent before this answer, and the broadcast keeps order, so nothing is applied twice).
-  _adoptState(s) {
-    for (const [ch, p] of s.pos || []) if (newer(this._pos.get(ch), p)) this._pos.set(ch, p);
-    for (const [ch, p] of s.seen || []) if (newer(this._seen.get(ch), p)) this._seen.set(ch, p);
-    if (s.cursor) this._cursor = s.cursor;
-    for (const [ch, entries] of s.maps || []) {
-      const m = this._map(ch);
-      const next = new Map(entries);
-      for (const k of [...m.keys()]) {
-        if (!next.has(k)) {
-          m.delete(k);
-          this._fire('keyed', { channel: ch, key: k, value: undefined, deleted: true });
-        }
-      }
-      for (const [k, v] of next) {
-        m.set(k, v);
-        this._fire('keyed', { channel: ch, key: k, value: v, deleted: false });
-      }
+  // A new follower applies the leader's state, then what the broadcast brought meanwhile. The
+  // broadcast keeps order, so those messages came before the state and are in it: their events
+  // are dropped as delivered already (or, for a plain channel without since, delivered now);
+  // resets and gaps are in the state's positions and events already.
+  _endWait(state) {
+    clearTimeout(this._waitTimer);
+    this._waitTimer = null;
+    const queued = this._waiting || [];
+    this._waiting = null;
+    if (!state) {
+      for (const m of queued) this._apply(m);
+      return;
     }
-    if (s.open && !this._open) {
-      this._open = true;
-      this._fire('open', { leader: false });
-    }
+    for (const [ch, p] of state.pos || []) if (newer(this._pos.get(ch), p)) this._pos.set(ch, p);
+    if (state.cursor) this._cursor = state.cursor;
+    for (const ev of state.events || []) this._apply({ t: 'event', ev });
+    for (const m of queued) if (m.t !== 'reset' && m.t !== 'gap') this._apply(m);
+    if (state.open) this._apply({ t: 'open' });
   }
 
   // ---------------------------------------------------------------- what every tab applies
@@ -263,9 +279,22 @@ export class HeraldClient extends EventTarget {
         if (ev.id) this._cursor = ev.id;
         if (ev.key !== undefined) {
           const m = this._map(ev.channel);
-          if (ev.deleted) m.delete(ev.key);
-          else m.set(ev.key, ev.data);
+          let latest = this._latest.get(ev.channel);
+          if (!latest) this._latest.set(ev.channel, (latest = new Map()));
+          if (ev.deleted) {
+            m.delete(ev.key);
+            latest.delete(ev.key);
+          } else {
+            m.set(ev.key, ev.data);
+            latest.set(ev.key, ev);
+          }
           this._fire('keyed', { channel: ev.channel, key: ev.key, value: ev.deleted ? undefined : ev.data, deleted: !!ev.deleted });
+        }
+        else {
+          let list = this._recent.get(ev.channel);
+          if (!list) this._recent.set(ev.channel, (list = []));
+          list.push(ev);
+          if (list.length > RECENT) list.splice(0, list.length - RECENT);
         }
         this._fire('message', ev);
         return true;
@@ -282,6 +311,8 @@ export class HeraldClient extends EventTarget {
         this._pos.set(d.channel, { epoch: d.epoch, offset: d.offset });
         this._seen.set(d.channel, { epoch: d.epoch, offset: 0 });
         if (msg.cursor) this._cursor = msg.cursor;
+        this._latest.delete(d.channel);
+        this._recent.delete(d.channel);
         const m = this._maps.get(d.channel);
         if (m && m.size) {
           const keys = [...m.keys()];

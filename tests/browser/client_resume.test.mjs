@@ -1,6 +1,7 @@
 // clients/js in Chromium against a herald of this test's own (HERALD_BINARY on ports it picks,
 // JWT auth on, client_config.json's channel policies), to stop and restart it:
-// - a restarted herald (memory broker: a new epoch): the WebSocket and the EventSource client get
+// - a restarted herald (memory broker: a new epoch): the WebSocket and the EventSource client (and
+//   a second WebSocket tab that follows the first over the BroadcastChannel) get
 //   herald.disconnect 1012, retry with backoff while herald is down (the token hook is called
 //   before each attempt), reconnect by themselves, surface reset (epoch_changed) for each channel,
 //   rebuild the keyed Map from the new snapshot (the old keys gone) and get the new events;
@@ -63,6 +64,7 @@ await test('a restarted herald: disconnect 1012, retries with backoff, reset epo
     const base = { url: HERALD, channels: [feed, kv], since: 'earliest', tokenHook: token, backoff: { initialMs: 200, maxMs: 1000 } };
     const tabs = {
       websocket: await openTab(context, server.origin, { ...base, transport: 'websocket' }, lines),
+      'websocket follower tab': await openTab(context, server.origin, { ...base, transport: 'websocket' }, lines),
       eventsource: await openTab(context, server.origin, { ...base, transport: 'eventsource' }, lines),
     };
     for (const [name, p] of Object.entries(tabs)) {
@@ -79,7 +81,9 @@ await test('a restarted herald: disconnect 1012, retries with backoff, reset epo
                     async () => JSON.stringify((await rec(p)).disconnects));
     }
     await sleep(2500);  // herald is down: the clients keep trying, with growing delays
+    assert.deepEqual(await tabs['websocket follower tab'].evaluate(() => window.rec.roles), [false], 'the second WebSocket tab follows');
     for (const [name, p] of Object.entries(tabs)) {
+      if (name.includes('follower')) continue;  // it never connects itself
       const calls = await p.evaluate(() => window.tokenCalls);
       assert.ok(calls - before[name] >= 2, `${name}: tried again while herald was down (token hook called ${calls - before[name]} times)`);
       assert.ok(calls - before[name] <= 14, `${name}: with backoff, not in a tight loop (${calls - before[name]} attempts in 2.5 s)`);
@@ -109,6 +113,7 @@ await test('a restarted herald: disconnect 1012, retries with backoff, reset epo
       const r = await rec(p);
       assert.ok(r.closes >= 1 && r.opens >= 2, `${name}: closed and opened again (${r.closes} closes, ${r.opens} opens)`);
     }
+    assert.equal(await tabs['websocket follower tab'].evaluate(() => window.tokenCalls), 0, 'the follower tab never connected');
   } finally {
     await context.close();
     if (herald.exited) herald = await startHerald(BINARY, publicPort, internalPort, ARGS);  // for the tests below

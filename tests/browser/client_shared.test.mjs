@@ -2,7 +2,8 @@
 // server (GET /v1/connections) over WebSocket and over EventSource, and every tab gets every event;
 // closing the leader tab hands the stream to another tab, which resumes from the last position, so
 // each remaining tab's offsets are exactly 1..N (nothing lost, nothing twice) with events published
-// during and after the handover; a keyed channel's Map is the same in every tab, a tab opened later
+// during and after the handover; a tab opened later joins the stream (since 'earliest': what the
+// tabs had, from the leader); a keyed channel's Map is the same in every tab, a tab opened later
 // gets the current snapshot from the leader, and it stays right across a handover; shared:false gives
 // each tab its own stream.
 // Started by run.sh (its herald runs with the channel policies of client_config.json).
@@ -90,12 +91,17 @@ async function sharedTabsAndHandover(transport) {
     await oneStream([ch], transport);
     assert.deepEqual(await rest[next].evaluate(() => window.rec.roles), [false, true], 'the new leader was a follower first');
 
-    // A tab opened now joins the stream (no second one) and gets what follows.
+    // Tabs opened now join the stream (no second one): one without since gets what follows, one
+    // with since 'earliest' gets what the tabs have had first (from the leader), then what follows.
     const late = await openTab(context, server.origin, cfg, lines);
-    await waitFor(() => late.evaluate(() => window.rec.roles.length > 0), 'the late tab to know its role');
-    assert.deepEqual(await late.evaluate(() => window.rec.roles), [false]);
+    const early = await openTab(context, server.origin, { ...cfg, since: 'earliest' }, lines);
+    for (const p of [late, early]) {
+      await waitFor(() => p.evaluate(() => window.rec.roles.length > 0 && window.rec.opens > 0), 'the late tab to join');
+      assert.deepEqual(await p.evaluate(() => window.rec.roles), [false]);
+    }
+    await waitFor(async () => (await offsetsOf(early, ch)).length >= 30, 'the since-earliest tab to get 1..30 from the leader');
     await publishN(ch, 31, 35);
-    await allSee(rest, ch, 35);
+    await allSee([...rest, early], ch, 35);
     await waitFor(async () => (await offsetsOf(late, ch)).length >= 5, 'the late tab to get 31..35');
     assert.deepEqual(await offsetsOf(late, ch), range(31, 35));
     await oneStream([ch], transport);
@@ -135,6 +141,9 @@ await test('keyed channel: every tab holds the same Map, a later tab gets the sn
     await waitFor(async () => JSON.stringify(await mapOf(b)) === JSON.stringify(want2), 'the late tab to get the map from the leader',
                   10_000, async () => JSON.stringify(await mapOf(b)));
     assert.deepEqual(await b.evaluate(() => window.rec.roles), [false]);
+    // ... as message events too, as a stream of its own would have brought the snapshot.
+    const snap = await b.evaluate((c) => window.rec.events.filter((e) => e.channel === c).map((e) => [e.key, e.data]), ch);
+    assert.deepEqual(snap.sort(), [['AAPL', { p: 10 }], ['MSFT', { p: 2 }]]);
     assert.equal((await connectionsFor(INTERNAL_PORT, [ch])).length, 1, 'still one stream');
     await publish(INTERNAL_PORT, { channel: ch, key: 'TSLA', data: { p: 4 } });
     await a.close();  // the leader goes; b takes over from the last position
