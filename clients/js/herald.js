@@ -86,7 +86,7 @@ function hash(text) {
 }
 
 // Events of each plain channel every tab keeps, for a tab opened later with since earliest/latest.
-const RECENT = 100;
+const RECENT = 1000;
 // How long a new follower waits for the leader's state before it goes on without.
 const STATE_WAIT_MS = 2000;
 

@@ -26,6 +26,11 @@ const rec = { events: [], resets: [], gaps: [], disconnects: [], roles: [], open
 window.rec = rec;
 window.tokenCalls = 0;
 const opts = { ...cfg };
+// cfg.noLocks: a browser without Web Locks (the client must fall back to a stream of its own).
+if (cfg.noLocks) {
+  delete opts.noLocks;
+  Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
+}
 if (cfg.tokenHook !== undefined) {
   delete opts.tokenHook;
   opts.token = async () => { window.tokenCalls++; return cfg.tokenHook; };

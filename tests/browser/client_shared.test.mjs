@@ -5,7 +5,7 @@
 // during and after the handover; a tab opened later joins the stream (since 'earliest': what the
 // tabs had, from the leader); a keyed channel's Map is the same in every tab, a tab opened later
 // gets the current snapshot from the leader, and it stays right across a handover; shared:false gives
-// each tab its own stream.
+// each tab its own stream, and so does a browser without Web Locks.
 // Started by run.sh (its herald runs with the channel policies of client_config.json).
 // herald-args: --config client_config.json
 import assert from 'node:assert/strict';
@@ -175,6 +175,25 @@ await test('shared:false: each of three tabs has its own stream', async () => {
     for (const p of pages) await waitFor(() => p.evaluate(() => window.rec.opens > 0), 'every stream open');
     await publishN(ch, 1, 5);
     await allSee(pages, ch, 5);
+  } finally {
+    await context.close();
+  }
+});
+
+await test('no Web Locks in the browser: each tab falls back to a stream of its own', async () => {
+  const ch = `nolocks.${run}`;
+  const context = await browser.newContext();
+  try {
+    const cfg = { url: HERALD, channels: [ch], noLocks: true };
+    const pages = [];
+    for (let i = 0; i < 2; i++) pages.push(await openTab(context, server.origin, cfg, lines));
+    assert.deepEqual(await pages[0].evaluate(() => typeof navigator.locks), 'undefined');
+    await waitFor(async () => (await connectionsFor(INTERNAL_PORT, [ch])).length === 2, 'two streams', 10_000,
+                  async () => JSON.stringify(await connectionsFor(INTERNAL_PORT, [ch])));
+    assert.deepEqual(await roles(pages), [true, true]);
+    for (const p of pages) await waitFor(() => p.evaluate(() => window.rec.opens > 0), 'every stream open');
+    await publishN(ch, 1, 3);
+    await allSee(pages, ch, 3);
   } finally {
     await context.close();
   }
