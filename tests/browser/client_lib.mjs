@@ -15,14 +15,14 @@ export const CLIENT_JS = process.env.HERALD_CLIENT_JS || new URL('../../clients/
 
 // The test page: ?cfg=<JSON options> (url, channels, transport, since, shared, ...) makes a client
 // at once; what it sees is recorded in window.rec for the test to read. window.tokenCalls counts the
-// token hook's calls when cfg.tokenHook is set (the hook returns cfg.tokenHook).
+// token hook's calls when cfg.tokenHook (the token the hook returns) or cfg.tokenList is set.
 const PAGE = String.raw`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>herald client test</title><link rel="icon" href="data:,"></head>
 <body><h1>herald client</h1><pre id="log"></pre>
 <script type="module">
 import { HeraldClient } from '/herald.js';
 const cfg = JSON.parse(new URLSearchParams(location.search).get('cfg') || '{}');
-const rec = { events: [], resets: [], gaps: [], disconnects: [], roles: [], opens: 0, closes: 0, keyed: [], errors: [] };
+const rec = { events: [], resets: [], gaps: [], disconnects: [], roles: [], opens: 0, closes: 0, keyed: [], errors: [], expiring: [] };
 window.rec = rec;
 window.tokenCalls = 0;
 const opts = { ...cfg };
@@ -34,6 +34,11 @@ if (cfg.noLocks) {
 if (cfg.tokenHook !== undefined) {
   delete opts.tokenHook;
   opts.token = async () => { window.tokenCalls++; return cfg.tokenHook; };
+}
+// cfg.tokenList: the hook returns these in turn (the last one from then on).
+if (cfg.tokenList !== undefined) {
+  delete opts.tokenList;
+  opts.token = async () => cfg.tokenList[Math.min(window.tokenCalls++, cfg.tokenList.length - 1)];
 }
 const log = (line) => { document.getElementById('log').textContent += line + '\n'; };
 try {
@@ -48,6 +53,7 @@ try {
   client.addEventListener('keyed', (e) => rec.keyed.push(e.detail));
   client.addEventListener('role', (e) => { rec.roles.push(e.detail.leader); log('leader ' + e.detail.leader); });
   client.addEventListener('error', (e) => rec.errors.push(e.detail));
+  client.addEventListener('expiring', (e) => rec.expiring.push(e.detail));
   client.start();
 } catch (e) {
   window.startError = String(e.message || e);

@@ -7,12 +7,16 @@
 //   rebuild the keyed Map from the new snapshot (the old keys gone) and get the new events;
 // - a keyed Map is right after a reconnect: updates and deletions made while the connection was
 //   cut show up (catch-up by key), over WebSocket and over EventSource, with exactly one token
-//   hook call per connect.
+//   hook call per connect;
+// - POST /v1/users/{id}/disconnect (4102, reconnect false) surfaces as disconnect and the client
+//   stays closed; a token that expires is renewed in place over WebSocket (auth_expiring, refresh
+//   with the hook's new token) and over EventSource ends the stream (4002), which the client
+//   reopens with the new token from its cursor: nothing lost either way.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test, finish, WAIT_MS } from './harness.mjs';
 import {
-  startClientServer, launch, openTab, waitFor, sleep, range, publish, freePort, startHerald, stopHerald, startGateProxy,
+  startClientServer, launch, openTab, waitFor, sleep, range, publish, request, freePort, startHerald, stopHerald, startGateProxy,
 } from './client_lib.mjs';
 
 const BINARY = process.env.HERALD_BINARY || '';
@@ -26,9 +30,10 @@ const ARGS = ['--config', CONFIG, '--jwt-secret', SECRET, '--drain-window', '100
 const RECONNECT_MS = 20_000;
 const lines = [];
 
-function mint() {
-  const out = execFileSync(BINARY, ['token', 'create', '--secret', SECRET, '--channel', '*', '--ttl', '1h', '--json'],
-                           { encoding: 'utf8', timeout: WAIT_MS });
+function mint({ sub = null, ttl = '1h' } = {}) {
+  const args = ['token', 'create', '--secret', SECRET, '--channel', '*', '--ttl', ttl, '--json'];
+  if (sub) args.push('--sub', sub);
+  const out = execFileSync(BINARY, args, { encoding: 'utf8', timeout: WAIT_MS });
   return JSON.parse(out).token;
 }
 
@@ -167,6 +172,66 @@ for (const transport of ['websocket', 'eventsource']) {
     }
   });
 }
+
+for (const transport of ['websocket', 'eventsource']) {
+  await test(`${transport}: the app ends the user's connections (4102, reconnect false): the client stops`, async () => {
+    const user = `u${transport.length}${run}`;
+    const ch = `feed.bye.${transport}.${run}`;
+    const context = await browser.newContext();
+    try {
+      const p = await openTab(context, server.origin,
+                              { url: HERALD, channels: [ch], transport, tokenHook: mint({ sub: user }), backoff: { initialMs: 100, maxMs: 200 } }, lines);
+      await waitFor(() => p.evaluate(() => window.rec.opens === 1), 'the stream');
+      await waitFor(async () => (await request(internalPort, 'GET', `/v1/connections?user=${user}`)).total === 1, 'herald to list it');
+      await publish(internalPort, { channel: ch, data: 'hello' });
+      await waitFor(async () => (await offsets(p, ch)).length === 1, 'the event');
+      const r = await request(internalPort, 'POST', `/v1/users/${user}/disconnect`, '');
+      assert.equal(r.disconnected, 1);
+      await waitFor(async () => (await rec(p)).disconnects.length === 1, 'the disconnect event');
+      const d = (await rec(p)).disconnects[0];
+      assert.equal(d.code, 4102, JSON.stringify(d));
+      assert.equal(d.reconnect, false, JSON.stringify(d));
+      await sleep(1500);  // 7 retries' worth of backoff: none may happen
+      assert.equal(await p.evaluate(() => window.tokenCalls), 1, 'no reconnect');
+      assert.equal((await request(internalPort, 'GET', `/v1/connections?user=${user}`)).total, 0);
+      assert.equal((await rec(p)).closes, 1);
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+await test('a token that expires: WebSocket renews it in place (refresh), EventSource reconnects with a new one, nothing lost', async () => {
+  const ch = `feed.exp.${run}`;
+  const context = await browser.newContext();
+  try {
+    const short = mint({ ttl: '3s' });  // herald announces it at once (its notice is 60 s)
+    const long = mint();
+    const base = { url: HERALD, channels: [ch], tokenList: [short, long], backoff: { initialMs: 100, maxMs: 500 } };
+    const ws = await openTab(context, server.origin, { ...base, transport: 'websocket' }, lines);
+    const sse = await openTab(context, server.origin, { ...base, transport: 'eventsource' }, lines);
+    for (const p of [ws, sse]) await waitFor(() => p.evaluate(() => window.rec.opens === 1), 'the stream');
+    await publish(internalPort, { channel: ch, data: 1 });
+    await waitFor(async () => (await rec(ws)).expiring.length >= 1, 'WebSocket: auth_expiring');
+    await sleep(4500);  // past the first token's exp (and herald's once-a-second sweep)
+    await publish(internalPort, { channel: ch, data: 2 });
+    await publish(internalPort, { channel: ch, data: 3 });
+    for (const [name, p] of [['websocket', ws], ['eventsource', sse]]) {
+      await waitFor(async () => (await offsets(p, ch)).length === 3, `${name}: every event`, RECONNECT_MS,
+                    async () => JSON.stringify(await offsets(p, ch)));
+      assert.deepEqual(await offsets(p, ch), [1, 2, 3], name);
+      assert.equal(await p.evaluate(() => window.tokenCalls), 2, `${name}: the hook gave a second token`);
+    }
+    const w = await rec(ws);
+    assert.deepEqual(w.disconnects, [], 'WebSocket: refreshed in place, never cut');
+    assert.equal(w.opens, 1);
+    const s = await rec(sse);
+    assert.ok(s.disconnects.some((d) => d.code === 4002), `EventSource: ended at exp ${JSON.stringify(s.disconnects)}`);
+    assert.equal(s.opens, 2, 'EventSource: opened again with the new token');
+  } finally {
+    await context.close();
+  }
+});
 
 await stopHerald(herald, 'SIGKILL');
 await finish({ ok: false, browser, page: null, consoleLines: lines, pageServer: server,
