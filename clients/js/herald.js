@@ -90,6 +90,7 @@ const RECENT = 1000;
 // How long a new follower waits for the leader's state before it goes on without.
 const STATE_WAIT_MS = 2000;
 
+const isOffset = (n) => Number.isSafeInteger(n) && n >= 0;
 const newer = (a, b) => !a || a.epoch !== b.epoch || b.offset > a.offset;
 
 export class HeraldClient extends EventTarget {
@@ -240,7 +241,13 @@ export class HeraldClient extends EventTarget {
     for (const [ch, p] of state.pos || []) if (newer(this._pos.get(ch), p)) this._pos.set(ch, p);
     if (state.cursor) this._cursor = state.cursor;
     for (const ev of state.events || []) this._apply({ t: 'event', ev });
-    for (const m of queued) if (m.t !== 'reset' && m.t !== 'gap') this._apply(m);
+    const epochs = new Map((state.pos || []).map(([ch, p]) => [ch, p.epoch]));
+    for (const m of queued) {
+      if (m.t === 'reset' || m.t === 'gap') continue;
+      // An event from before a reset the state already reflects belongs to the old epoch.
+      if (m.t === 'event' && m.ev && epochs.has(m.ev.channel) && epochs.get(m.ev.channel) !== m.ev.epoch) continue;
+      this._apply(m);
+    }
     if (state.open) this._apply({ t: 'open' });
   }
 
@@ -271,6 +278,7 @@ export class HeraldClient extends EventTarget {
     switch (msg.t) {
       case 'event': {
         const ev = msg.ev;
+        if (!ev || typeof ev.channel !== 'string' || !isOffset(ev.offset)) return false;
         const seen = this._seen.get(ev.channel);
         if (seen && seen.epoch === ev.epoch && ev.offset <= seen.offset) return false;
         const p = { epoch: ev.epoch, offset: ev.offset };
@@ -300,6 +308,7 @@ export class HeraldClient extends EventTarget {
         return true;
       }
       case 'pos': {
+        if (!isOffset(msg.offset)) return false;
         const p = { epoch: msg.epoch, offset: msg.offset };
         if (msg.channel && newer(this._pos.get(msg.channel), p)) this._pos.set(msg.channel, p);
         if (msg.cursor) this._cursor = msg.cursor;
@@ -307,6 +316,7 @@ export class HeraldClient extends EventTarget {
       }
       case 'reset': {
         const d = msg.detail;
+        if (!d || typeof d.channel !== 'string' || !isOffset(d.offset)) return false;
         // The channel continues from d.offset in d.epoch; a keyed channel's snapshot follows.
         this._pos.set(d.channel, { epoch: d.epoch, offset: d.offset });
         this._seen.set(d.channel, { epoch: d.epoch, offset: 0 });
@@ -324,6 +334,7 @@ export class HeraldClient extends EventTarget {
       }
       case 'gap': {
         const d = msg.detail;
+        if (!d || typeof d.channel !== 'string' || !isOffset(d.to)) return false;
         const p = { epoch: d.epoch, offset: d.to };
         if (newer(this._pos.get(d.channel), p)) this._pos.set(d.channel, p);
         if (newer(this._seen.get(d.channel), p)) this._seen.set(d.channel, p);
@@ -411,8 +422,11 @@ export class HeraldClient extends EventTarget {
     }, delay);
   }
 
-  _opened() {
-    this._attempt = 0;
+  // A stream came up. Over SSE that is a 200 with the stream; a WebSocket counts as working (and
+  // the backoff starts again) only once herald confirmed a subscription or sent an event, since
+  // a refusal is an accepted upgrade closed at once.
+  _opened(working) {
+    if (working) this._attempt = 0;
     this._emit({ t: 'open' });
   }
 
@@ -442,12 +456,12 @@ export class HeraldClient extends EventTarget {
     const send = (obj) => { if (ws.readyState === 1) ws.send(JSON.stringify(obj)); };
     ws.onopen = () => {
       if (conn.dead) return;
-      this._opened();
+      this._opened(false);
       if (queryCursor) return;
       for (const c of this._o.channels) {
         const cmd = { op: 'subscribe', channel: c, id: `sub:${c}` };
         const p = this._pos.get(c) || (initialPositions && initialPositions[c]);
-        if (p && typeof p.offset === 'number') cmd.since = p.epoch ? { epoch: p.epoch, offset: p.offset } : { offset: p.offset };
+        if (p && isOffset(p.offset)) cmd.since = p.epoch ? { epoch: p.epoch, offset: p.offset } : { offset: p.offset };
         else if (since === 'latest') cmd.since = 'latest';
         else if (since === 'earliest') cmd.since = { offset: 0 };
         send(cmd);
@@ -478,7 +492,7 @@ export class HeraldClient extends EventTarget {
   _onWsMessage(m, send) {
     switch (m.op) {
       case 'event': {
-        if (typeof m.channel !== 'string' || typeof m.offset !== 'number') return;
+        if (typeof m.channel !== 'string' || !isOffset(m.offset)) return;
         const ev = { channel: m.channel, offset: m.offset, epoch: m.epoch, id: '', data: m.data };
         if (m.event !== undefined) ev.event = m.event;
         if (m.key !== undefined) ev.key = m.key;
@@ -498,6 +512,7 @@ export class HeraldClient extends EventTarget {
         return;
       }
       case 'subscribed':
+        if (typeof m.channel !== 'string') return;
         this._attempt = 0;
         this._emit({ t: 'pos', channel: m.channel, epoch: m.epoch, offset: m.offset });
         return;
@@ -557,11 +572,11 @@ export class HeraldClient extends EventTarget {
         return null;
       }
     };
-    es.onopen = () => { if (!conn.dead) this._opened(); };
+    es.onopen = () => { if (!conn.dead) this._opened(true); };
     const onEvent = (e) => {
       if (conn.dead) return;
       const m = json(e);
-      if (!m || typeof m.channel !== 'string' || typeof m.offset !== 'number') return;
+      if (!m || typeof m.channel !== 'string' || !isOffset(m.offset)) return;
       const ev = { channel: m.channel, offset: m.offset, epoch: m.epoch, id: e.lastEventId, data: m.data };
       if (m.event !== undefined) ev.event = m.event;
       if (m.key !== undefined) ev.key = m.key;

@@ -199,6 +199,42 @@ await test('no Web Locks in the browser: each tab falls back to a stream of its 
   }
 });
 
+await test('bad options are refused with a TypeError that says what is wrong', async () => {
+  const context = await browser.newContext();
+  try {
+    const p = await openTab(context, server.origin, { url: HERALD, channels: [`opts.${run}`], shared: false }, lines);
+    const got = await p.evaluate(async (herald) => {
+      const { HeraldClient } = await import('/herald.js');
+      const cases = [
+        undefined,
+        { channels: ['a'] },
+        { url: 'ftp://x', channels: ['a'] },
+        { url: herald },
+        { url: herald, channels: [] },
+        { url: herald, channels: ['a b'] },
+        { url: herald, channels: ['a'], transport: 'sse' },
+        { url: herald, channels: ['a'], token: 42 },
+        { url: herald, channels: ['a'], backoff: { initialMs: 0 } },
+        { url: herald, channels: ['a'], since: 7 },
+      ];
+      return cases.map((o) => {
+        try {
+          new HeraldClient(o);
+          return 'accepted';
+        } catch (e) {
+          return `${e.name}: ${e.message}`;
+        }
+      });
+    }, HERALD);
+    const want = [/options object/, /'url'.*required/, /http\(s\) or ws\(s\)/, /'channels'/, /'channels'/, /"a b" is not a herald channel/,
+                  /'transport'/, /'token'/, /'backoff'/, /'since'/];
+    assert.equal(got.length, want.length);
+    got.forEach((g, i) => assert.match(g, new RegExp('^TypeError: HeraldClient: .*' + want[i].source), `case ${i}: ${g}`));
+  } finally {
+    await context.close();
+  }
+});
+
 // finish() closes the browser and the page server, prints the console when a test failed and exits.
 await finish({ ok: false, browser, page: null, consoleLines: lines, pageServer: server,
                proxy: { cut() {}, server: { close() {} } } }, 'client_shared', null);
