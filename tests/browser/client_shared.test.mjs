@@ -3,7 +3,7 @@
 // closing the leader tab hands the stream to another tab, which resumes from the last position, so
 // each remaining tab's offsets are exactly 1..N (nothing lost, nothing twice) with events published
 // during and after the handover; a tab opened later joins the stream (since 'earliest': what the
-// tabs had, from the leader); a keyed channel's Map is the same in every tab, a tab opened later
+// tabs had, from the leader); a leader calling close() hands over the same way; a keyed channel's Map is the same in every tab, a tab opened later
 // gets the current snapshot from the leader, and it stays right across a handover; shared:false gives
 // each tab its own stream, and so does a browser without Web Locks.
 // Started by run.sh (its herald runs with the channel policies of client_config.json).
@@ -117,6 +117,29 @@ await test('websocket: three tabs share one stream, every tab gets every event, 
 
 await test('eventsource: three tabs share one stream, every tab gets every event, the leader tab closing loses and repeats nothing',
   () => sharedTabsAndHandover('eventsource'));
+
+await test('a leader that calls close() hands the stream to the other tab, which resumes from the last position', async () => {
+  const ch = `handover.${run}`;
+  const context = await browser.newContext();
+  try {
+    const cfg = { url: HERALD, channels: [ch] };
+    const pages = [await openTab(context, server.origin, cfg, lines), await openTab(context, server.origin, cfg, lines)];
+    const leader = await leaderOf(pages);
+    const other = pages[1 - leader];
+    await oneStream([ch], 'websocket');
+    await publishN(ch, 1, 3);
+    await allSee(pages, ch, 3);
+    await pages[leader].evaluate(() => window.client.close());
+    await publishN(ch, 4, 6);
+    await waitFor(() => other.evaluate(() => window.client.leader), 'the other tab to lead');
+    await publishN(ch, 7, 9);
+    await allSee([other], ch, 9);
+    assert.deepEqual(await offsetsOf(pages[leader], ch), range(1, 3), 'the closed client got nothing more');
+    await oneStream([ch], 'websocket');
+  } finally {
+    await context.close();
+  }
+});
 
 await test('keyed channel: every tab holds the same Map, a later tab gets the snapshot from the leader, right after a handover', async () => {
   const ch = `kv:prices.${run}`;
