@@ -11,7 +11,9 @@
 // - POST /v1/users/{id}/disconnect (4102, reconnect false) surfaces as disconnect and the client
 //   stays closed; a token that expires is renewed in place over WebSocket (auth_expiring, refresh
 //   with the hook's new token) and over EventSource ends the stream (4002), which the client
-//   reopens with the new token from its cursor: nothing lost either way.
+//   reopens with the new token from its cursor: nothing lost either way;
+// - a message's id, given as since to a new client, resumes right after that message (plain
+//   channel: the next events; keyed: catch-up by key), over both transports.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test, finish, WAIT_MS } from './harness.mjs';
@@ -232,6 +234,39 @@ await test('a token that expires: WebSocket renews it in place (refresh), EventS
     await context.close();
   }
 });
+
+for (const transport of ['websocket', 'eventsource']) {
+  await test(`${transport}: a message's id given as since to a later client resumes right after it`, async () => {
+    const ch = `feed.id.${transport}.${run}`;
+    const kv = `kv:id.${transport}.${run}`;
+    const context = await browser.newContext();
+    try {
+      const cfg = { url: HERALD, channels: [ch, kv], transport, tokenHook: token, shared: false };
+      const first = await openTab(context, server.origin, cfg, lines);
+      await waitFor(() => first.evaluate(() => window.rec.opens === 1), 'the stream');
+      for (let i = 1; i <= 3; i++) await publish(internalPort, { channel: ch, data: i });
+      await publish(internalPort, { channel: kv, key: 'a', data: 1 });
+      await publish(internalPort, { channel: kv, key: 'b', data: 2 });
+      await waitFor(async () => (await rec(first)).events.length === 5, 'five events');
+      const id = await first.evaluate(() => { window.client.close(); return window.rec.events.at(-1).id; });
+      assert.ok(typeof id === 'string' && id.length > 0, `an id: ${id}`);
+      for (let i = 4; i <= 5; i++) await publish(internalPort, { channel: ch, data: i });
+      await publish(internalPort, { channel: kv, key: 'a', delete: true });
+      await publish(internalPort, { channel: kv, key: 'c', data: 3 });
+      const later = await openTab(context, server.origin, { ...cfg, since: id }, lines);
+      await waitFor(async () => (await offsets(later, ch)).length === 2, 'the events after the id', WAIT_MS,
+                    async () => JSON.stringify(await offsets(later, ch)));
+      assert.deepEqual(await offsets(later, ch), [4, 5]);
+      // The keyed channel catches up by key from the id: the deletion and the new key, not 'b' again.
+      await waitFor(async () => (await rec(later)).events.filter((e) => e.channel === kv).length === 2, 'the keyed catch-up');
+      const kvEvents = (await rec(later)).events.filter((e) => e.channel === kv).map((e) => [e.key, e.deleted ? 'deleted' : e.data]);
+      assert.deepEqual(kvEvents, [['a', 'deleted'], ['c', 3]]);
+      assert.deepEqual((await rec(later)).resets, []);
+    } finally {
+      await context.close();
+    }
+  });
+}
 
 await stopHerald(herald, 'SIGKILL');
 await finish({ ok: false, browser, page: null, consoleLines: lines, pageServer: server,
