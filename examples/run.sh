@@ -40,6 +40,11 @@ url_of() { local hp="$1"; hp="${hp/#0.0.0.0:/127.0.0.1:}"; printf 'http://%s' "$
 export HERALD_PUBLIC_URL="${HERALD_PUBLIC_URL:-$(url_of "$HERALD_PUBLIC")}"
 export HERALD_INTERNAL_URL="${HERALD_INTERNAL_URL:-$(url_of "$HERALD_INTERNAL")}"
 export APP_HOST="${APP_HOST:-127.0.0.1}" APP_PORT="${APP_PORT:-8000}"
+app_url="$(url_of "$APP_HOST:$APP_PORT")"
+
+# Any HTTP answer at URL $1 (answers), a 2xx one (ok); never through a proxy of the environment.
+answers() { curl -s --noproxy '*' --max-time 2 -o /dev/null "$1"; }
+ok() { curl -sf --noproxy '*' --max-time 2 -o /dev/null "$1"; }
 
 herald_pid="" app_pid=""
 stop() {
@@ -51,24 +56,28 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Another herald (or app) already there would answer the checks below in place of ours.
+! answers "$HERALD_INTERNAL_URL/healthz" ||
+  fail "something already answers at $HERALD_INTERNAL_URL (another herald?): stop it, or set HERALD_INTERNAL and HERALD_PUBLIC"
+! answers "$app_url/" || fail "something already answers at $APP_HOST:$APP_PORT: stop it, or set APP_PORT"
+
 "$herald" serve --config "$here/herald.json" &
 herald_pid=$!
 for _ in $(seq 100); do   # up to ~10 s
   kill -0 "$herald_pid" 2>/dev/null || fail "herald serve exited (see its messages above)"
-  curl -sf -o /dev/null "$HERALD_INTERNAL_URL/healthz" && break
+  ok "$HERALD_INTERNAL_URL/healthz" && break
   sleep 0.1
 done
-curl -sf -o /dev/null "$HERALD_INTERNAL_URL/healthz" || fail "herald did not answer $HERALD_INTERNAL_URL/healthz"
+ok "$HERALD_INTERNAL_URL/healthz" || fail "herald did not answer $HERALD_INTERNAL_URL/healthz"
 
 python3 "$here/app.py" &
 app_pid=$!
 for _ in $(seq 50); do
   kill -0 "$app_pid" 2>/dev/null || fail "the app exited (see its messages above)"
-  curl -sf -o /dev/null "http://$APP_HOST:$APP_PORT/" && break
+  ok "$app_url/" && break
   sleep 0.1
 done
 
-app_url="$(url_of "$APP_HOST:$APP_PORT")"
 cat <<EOF
 
 herald examples are running (JWT secret $secret_from):
@@ -83,5 +92,10 @@ EOF
 set +e
 wait -n "$herald_pid" "$app_pid"
 status=$?
-echo "examples/run.sh: $(kill -0 "$herald_pid" 2>/dev/null && echo "the app" || echo "herald") exited ($status); stopping" >&2
+if kill -0 "$herald_pid" 2>/dev/null; then who="the app"; else who="herald"; fi
+if [ "$status" = 0 ]; then
+  echo "examples/run.sh: $who stopped; stopping the other" >&2
+else
+  echo "examples/run.sh: $who exited with status $status; stopping the other" >&2
+fi
 exit "$status"
