@@ -9,6 +9,14 @@ const TRANSPORTS = ['websocket', 'eventsource'];
 // Close codes after which reconnecting cannot help (docs/close-codes.md): protocol errors and 41xx.
 const FINAL_CLOSE = new Set([1002, 1003, 1007, 1009]);
 const isFinalCode = (code) => FINAL_CLOSE.has(code) || (code >= 4100 && code <= 4199);
+// The names herald gives its close codes (docs/close-codes.md), so a WebSocket's disconnect reads
+// like the SSE herald.disconnect event.
+const CODE_NAMES = {
+  1000: 'normal', 1001: 'going_away', 1002: 'protocol_error', 1003: 'unsupported_data', 1007: 'invalid_payload',
+  1009: 'message_too_big', 1011: 'internal_error', 1012: 'shutdown', 4001: 'slow_consumer', 4002: 'token_expired',
+  4003: 'idle_timeout', 4004: 'broker_unavailable', 4100: 'forbidden', 4101: 'bad_request', 4102: 'user_disconnected',
+  4103: 'origin_not_allowed',
+};
 // A close the server chose (a close frame with a code), as opposed to a dropped connection.
 const isServerCode = (code) => code >= 1001 && code !== 1005 && code !== 1006 && code !== 1015;
 
@@ -483,7 +491,9 @@ export class HeraldClient extends EventTarget {
       const code = e.code;
       const final = isFinalCode(code);
       if (isServerCode(code)) {
-        this._emit({ t: 'disconnect', detail: { code, reason: e.reason, reconnect: !final } });
+        const detail = { code, reason: e.reason, reconnect: !final };
+        if (CODE_NAMES[code]) detail.name = CODE_NAMES[code];
+        this._emit({ t: 'disconnect', detail });
       }
       this._dropped(conn, { code, reason: e.reason }, !final);
     };

@@ -84,7 +84,7 @@ await test('a restarted herald: disconnect 1012, retries with backoff, reset epo
 
     await stopHerald(herald, 'SIGTERM');
     for (const [name, p] of Object.entries(tabs)) {
-      await waitFor(async () => (await rec(p)).disconnects.some((d) => d.code === 1012), `${name}: herald.disconnect 1012`, WAIT_MS,
+      await waitFor(async () => (await rec(p)).disconnects.some((d) => d.code === 1012 && d.name === 'shutdown' && d.reconnect === true), `${name}: herald.disconnect 1012`, WAIT_MS,
                     async () => JSON.stringify((await rec(p)).disconnects));
     }
     await sleep(2500);  // herald is down: the clients keep trying, with growing delays
@@ -193,6 +193,7 @@ for (const transport of ['websocket', 'eventsource']) {
       const d = (await rec(p)).disconnects[0];
       assert.equal(d.code, 4102, JSON.stringify(d));
       assert.equal(d.reconnect, false, JSON.stringify(d));
+      assert.equal(d.name, 'user_disconnected', JSON.stringify(d));
       await sleep(1500);  // 7 retries' worth of backoff: none may happen
       assert.equal(await p.evaluate(() => window.tokenCalls), 1, 'no reconnect');
       assert.equal((await request(internalPort, 'GET', `/v1/connections?user=${user}`)).total, 0);
