@@ -21,6 +21,7 @@ void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, run
         "  herald connections --user 42               user 42's open streams\n"
         "  herald token create --sub 42 --channel news  make a subscriber token (needs HERALD_JWT_SECRET)\n"
         "  herald check-config herald.json            report every problem in a config file\n"
+        "  herald probe                               exit 0 when the gateway is ready (container health checks)\n"
         "\n"
         "Client commands talk to --url, else HERALD_URL, else http://127.0.0.1:8081.\n"
         "Exit status: 0 ok, 1 failure, 2 usage error. See man herald.");
@@ -40,6 +41,7 @@ void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, run
     add(register_connections);
     add(register_token);
     add(register_check_config);
+    add(register_probe);
     add(register_version);
 }
 

@@ -19,6 +19,7 @@ runner register_history(CLI::App& app, context& ctx);
 runner register_connections(CLI::App& app, context& ctx);
 runner register_token(CLI::App& app, context& ctx);
 runner register_check_config(CLI::App& app, context& ctx);
+runner register_probe(CLI::App& app, context& ctx);
 runner register_version(CLI::App& app, context& ctx);
 
 // Builds the whole CLI (also used by the docs test to list commands and options).

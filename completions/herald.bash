@@ -7,11 +7,11 @@ _herald() {
         words=("${COMP_WORDS[@]}")
         cword=$COMP_CWORD
     }
-    local commands="serve publish tail channels history connections token check-config version"
+    local commands="serve publish tail channels history connections token check-config probe version"
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
-            serve|publish|tail|history|connections|check-config|version) cmd="${words[i]}"; break ;;
+            serve|publish|tail|history|connections|check-config|probe|version) cmd="${words[i]}"; break ;;
             channels)
                 if [[ ( "${words[i+1]}" == list || "${words[i+1]}" == inspect || "${words[i+1]}" == latest ) && $((i + 1)) -lt $cword ]]; then
                     cmd="channels ${words[i+1]}"
@@ -41,7 +41,7 @@ _herald() {
         --ws-max-message-bytes|--max-channels|--outbox-bytes|--max-connections|--max-body-bytes|\
         --max-event-bytes|--event|-e|--idempotency-key|--key|-k|--incr|--count|-n|--jwt-secret|--jwt-audience|--jwt-issuer|\
         --public-channels|--token-cookie|--auth-expiring-notice|--api-key|--token|--sub|--channel|-c|--ttl|\
-        --secret|--kid|--aud|--iss|--prefix|--limit|--user) return ;;
+        --secret|--kid|--aud|--iss|--prefix|--limit|--user|--timeout) return ;;
         --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
         --broker) COMPREPLY=($(compgen -W "memory redis://" -- "$cur")); return ;;
         --metrics-top-channels|--sse-retry|--max-header-bytes|--request-timeout|--drain-window|--shutdown-timeout) return ;;
@@ -62,6 +62,7 @@ _herald() {
         connections) opts="--user --limit --json --url --api-key --help" ;;
         "token create") opts="--sub --channel -c --ttl --secret --private-key --alg --kid --aud --iss --json --help" ;;
         check-config) opts="--json --help"; [[ "$cur" != -* ]] && { _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return; } ;;
+        probe) opts="--ready --live --url --timeout --help" ;;
         version) opts="--json --help" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

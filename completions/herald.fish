@@ -1,5 +1,5 @@
 # fish completion for herald
-set -l herald_commands serve publish tail channels history connections token check-config version
+set -l herald_commands serve publish tail channels history connections token check-config probe version
 complete -c herald -f
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a serve -d 'Run the gateway'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a publish -d 'Publish an event to a channel'
@@ -9,6 +9,7 @@ complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a hist
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a connections -d 'List the connections a gateway holds'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a token -d 'Make subscriber tokens (JWT)'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a check-config -d 'Check a JSON config file'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a probe -d 'Check that a gateway is ready or alive'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a version -d 'Print the version'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l help -d 'Show help'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -l version -d 'Show the version'
@@ -115,5 +116,10 @@ complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcom
 
 complete -c herald -n "__fish_seen_subcommand_from check-config" -l json -d 'Print JSON'
 complete -c herald -n "__fish_seen_subcommand_from check-config" -F
+
+complete -c herald -n "__fish_seen_subcommand_from probe" -l ready -d 'Ask /readyz (the default)'
+complete -c herald -n "__fish_seen_subcommand_from probe" -l live -d 'Ask /healthz'
+complete -c herald -n "__fish_seen_subcommand_from probe" -l url -r -d 'Listener URL'
+complete -c herald -n "__fish_seen_subcommand_from probe" -l timeout -r -d 'Give up after this long'
 
 complete -c herald -n "__fish_seen_subcommand_from version" -l json -d 'Print JSON'
