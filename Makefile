@@ -7,7 +7,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build run test test-sanitize bench soak install clean fuzz fuzz-smoke
+.PHONY: all deps build run test test-sanitize test-image bench soak install clean fuzz fuzz-smoke
 
 all: build
 
@@ -30,6 +30,11 @@ test: build
 	@scripts/install-deps.sh --test
 	@tests/browser/setup.sh
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The container image (Dockerfile) and the pod manifests (deploy/kubernetes/), built and run with
+# rootful podman: health check, publish/subscribe, SIGTERM drain, kube play. Root; docs/deploy.md.
+test-image:
+	scripts/test-image.sh
 
 test-sanitize: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHERALD_SANITIZE=ON
