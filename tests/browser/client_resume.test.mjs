@@ -32,12 +32,12 @@ const ARGS = ['--config', CONFIG, '--jwt-secret', SECRET, '--drain-window', '100
 const RECONNECT_MS = 20_000;
 const lines = [];
 
-function mint({ sub = null, ttl = '1h' } = {}) {
+function mintJson({ sub = null, ttl = '1h' } = {}) {
   const args = ['token', 'create', '--secret', SECRET, '--channel', '*', '--ttl', ttl, '--json'];
   if (sub) args.push('--sub', sub);
-  const out = execFileSync(BINARY, args, { encoding: 'utf8', timeout: WAIT_MS });
-  return JSON.parse(out).token;
+  return JSON.parse(execFileSync(BINARY, args, { encoding: 'utf8', timeout: WAIT_MS }));
 }
+const mint = (o) => mintJson(o).token;
 
 const publicPort = await freePort();
 const internalPort = await freePort();
@@ -208,15 +208,21 @@ await test('a token that expires: WebSocket renews it in place (refresh), EventS
   const ch = `feed.exp.${run}`;
   const context = await browser.newContext();
   try {
-    const short = mint({ ttl: '3s' });  // herald announces it at once (its notice is 60 s)
+    // Long enough for both tabs to connect with it on a loaded machine; herald announces its expiry
+    // at once (the notice is 60 s).
+    const shortJson = mintJson({ ttl: '8s' });
+    const short = shortJson.token;
     const long = mint();
     const base = { url: HERALD, channels: [ch], tokenList: [short, long], backoff: { initialMs: 100, maxMs: 500 } };
     const ws = await openTab(context, server.origin, { ...base, transport: 'websocket' }, lines);
     const sse = await openTab(context, server.origin, { ...base, transport: 'eventsource' }, lines);
     for (const p of [ws, sse]) await waitFor(() => p.evaluate(() => window.rec.opens === 1), 'the stream');
+    const expMs = shortJson.claims.exp * 1000;
+    assert.ok(Date.now() < expMs - 1000, 'both tabs connected before the short token ran out (machine too slow?)');
     await publish(internalPort, { channel: ch, data: 1 });
     await waitFor(async () => (await rec(ws)).expiring.length >= 1, 'WebSocket: auth_expiring');
-    await sleep(4500);  // past the first token's exp (and herald's once-a-second sweep)
+    assert.equal(await sse.evaluate(() => window.tokenCalls), 1, 'EventSource: connected with the short token');
+    await sleep(Math.max(0, expMs - Date.now()) + 2500);  // past its exp (and herald's once-a-second sweep)
     await publish(internalPort, { channel: ch, data: 2 });
     await publish(internalPort, { channel: ch, data: 3 });
     for (const [name, p] of [['websocket', ws], ['eventsource', sse]]) {
