@@ -99,10 +99,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     }
 
-    auto text = protocol::raw_publish_request("news", body, false, "", "");
+    auto text = protocol::raw_publish_request("news", std::string(body), false, "", "");
     FUZZ_CHECK(text && text->kind == model::data_kind::text && text->data == body, "a raw text body was changed");
     check_envelope(*text);
-    auto as_json = protocol::raw_publish_request("news", body, true, "", "");
+    auto as_json = protocol::raw_publish_request("news", std::string(body), true, "", "");
     if (as_json && as_json->kind == model::data_kind::json) {
         // Kept as it came or parsed and re-dumped, the stored data is the same bytes.
         const auto dumped = json::parse(body).dump(-1, ' ', false, json::error_handler_t::replace);

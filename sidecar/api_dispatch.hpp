@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "lib/http/request_target.hpp"
 #include "lib/http/router.hpp"
@@ -16,7 +17,7 @@ namespace herald::sidecar {
 struct api_request {
     herald::http::route_match route;  // one of the API routes (not none, probes or streams)
     herald::http::request_target target;
-    std::string content_type;
+    std::string_view content_type;  // into the request being read: valid during dispatch_api only
     std::string idempotency_key;  // the Idempotency-Key header; ?idempotency_key= wins
     std::string body;
 };

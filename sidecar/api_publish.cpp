@@ -96,7 +96,7 @@ struct batch_results {
     std::function<void()> done;
 };
 
-void publish_one(services& svc, std::shared_ptr<batch_results> g, std::size_t slot, model::publish_request req) {
+void publish_one(services& svc, std::shared_ptr<batch_results> g, std::size_t slot, model::publish_request&& req) {
     if (auto e = check_request(svc, req)) {
         svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
         bool last;
@@ -139,7 +139,7 @@ api_reply error_reply(const model::error& e) { return {static_cast<unsigned>(e.s
 // One request answered on its own (the raw route, and /v1/publish with one channel and no batch):
 // the same metrics, log lines, statuses and bodies as publish_one through a batch_results, without
 // the shared batch state, its mutex and the JSON values.
-void publish_single(services& svc, model::publish_request req, api_callback reply) {
+void publish_single(services& svc, model::publish_request&& req, api_callback reply) {
     if (auto e = check_request(svc, req)) {
         svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);
         reply({static_cast<unsigned>(e->status), error_value(*e).dump()});
@@ -248,7 +248,7 @@ void handle_channel_publish(services& svc, std::string channel, std::string_view
         reply(error_reply(model::errors::unsupported_media_type(media_type(content_type), true)));
         return;
     }
-    auto req = protocol::raw_publish_request(std::move(channel), body, is_json, std::move(event_name),
+    auto req = protocol::raw_publish_request(std::move(channel), std::move(body), is_json, std::move(event_name),
                                              std::move(idempotency_key), std::move(key));
     if (!req) {
         svc.metrics.publish_errors.fetch_add(1, std::memory_order_relaxed);

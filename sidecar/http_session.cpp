@@ -44,7 +44,9 @@ void http_session::read_request() {
         close();
         return;
     }
-    parser_.emplace();
+    parser_.reset();
+    arena_.release();
+    parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(request_allocator(&arena_)));
     parser_->header_limit(static_cast<std::uint32_t>(svc_.cfg().limits.max_header_bytes));
     parser_->body_limit(svc_.cfg().limits.max_body_bytes);
     arm(svc_.cfg().limits.request_timeout_ms);
@@ -183,7 +185,7 @@ void http_session::call_api(request& req, const request_fields& fields, herald::
         });
     };
     dispatch_api(svc_,
-                 {std::move(route), std::move(target), std::string(fields.content_type),
+                 {std::move(route), std::move(target), fields.content_type,
                   std::string(fields.idempotency_key), std::move(req.body())},
                  std::move(done));
 }

@@ -8,7 +8,10 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <array>
+#include <cstddef>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 
 #include "lib/http/request_target.hpp"
@@ -66,7 +69,12 @@ private:
     shard& home_;
     shard_socket socket_;
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
+    // The parsed header's storage: reset before each request (none is alive then); a header larger
+    // than the block takes the rest from the heap, given back at the same reset.
+    alignas(std::max_align_t) std::array<std::byte, 1024> arena_block_;
+    std::pmr::monotonic_buffer_resource arena_{arena_block_.data(), arena_block_.size(),
+                                               std::pmr::new_delete_resource()};
+    std::optional<http::parser<true, http::string_body, request_allocator>> parser_;
     listener_kind kind_;
     std::uint64_t id_;
     std::string origin_;

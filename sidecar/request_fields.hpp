@@ -7,11 +7,16 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstddef>
+#include <memory_resource>
 #include <string_view>
 
 namespace herald::sidecar {
 
-using request = boost::beast::http::request<boost::beast::http::string_body>;
+// A request's header fields are allocated from its connection's arena (http_session), so parsing
+// one takes no allocation per field; the body is a plain string (it becomes the event's data).
+using request_allocator = std::pmr::polymorphic_allocator<char>;
+using request = boost::beast::http::request<boost::beast::http::string_body,
+                                            boost::beast::http::basic_fields<request_allocator>>;
 
 struct request_fields {
     std::string_view host;

@@ -87,7 +87,7 @@ public:
     virtual ~broker() = default;
     // Set once before the first publish; the handler outlives the broker's use of it.
     virtual void set_handler(broker_handler* handler) = 0;
-    virtual void publish(model::publish_request req, publish_callback done) = 0;
+    virtual void publish(model::publish_request&& req, publish_callback done) = 0;
     // after == nullopt: position only, no events; otherwise events with offset > after (≤ limit).
     virtual void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
                       read_callback done) = 0;

@@ -161,7 +161,7 @@ std::size_t memory_broker::sweep() {
     return dropped;
 }
 
-void memory_broker::publish(model::publish_request req, publish_callback done) {
+void memory_broker::publish(model::publish_request&& req, publish_callback done) {
     model::publish_result result;
     const auto limits = limits_of(req.channel);
     for (;;) {

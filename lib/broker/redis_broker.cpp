@@ -233,7 +233,7 @@ std::size_t redis_broker::followed_channels() const { return impl_->followed; }
 
 void redis_broker::set_handler(broker_handler* handler) { impl_->handler = handler; }
 
-void redis_broker::publish(model::publish_request req, publish_callback done) {
+void redis_broker::publish(model::publish_request&& req, publish_callback done) {
     asio::post(impl_->io, [im = impl_.get(), req = std::move(req), done = std::move(done)]() mutable {
         im->calls.publish(std::move(req), std::move(done));
     });

@@ -114,7 +114,7 @@ public:
     std::size_t followed_channels() const;
 
     void set_handler(broker_handler* handler) override;
-    void publish(model::publish_request req, publish_callback done) override;
+    void publish(model::publish_request&& req, publish_callback done) override;
     void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
               read_callback done) override;
     void read_latest(const std::string& channel, read_callback done) override;

@@ -162,7 +162,7 @@ channel_limits redis_script_calls::limits_of(const std::string& channel) const {
                             : channel_limits{opts_.history_size, opts_.history_ttl_ms, opts_.history_max_bytes};
 }
 
-void redis_script_calls::publish(model::publish_request req, broker::publish_callback done) {
+void redis_script_calls::publish(model::publish_request&& req, broker::publish_callback done) {
     if (!cmd_.ready()) return done(unavailable("publish to '" + req.channel + "'"));
     const auto now = clock_.now_ms();
     const auto& P = opts_.key_prefix;

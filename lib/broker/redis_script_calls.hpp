@@ -44,7 +44,7 @@ public:
     // Loads every script ahead of the first EVALSHA (a NOSCRIPT falls back to EVAL anyway).
     void load();
 
-    void publish(model::publish_request req, broker::publish_callback done);
+    void publish(model::publish_request&& req, broker::publish_callback done);
     void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
               broker::read_callback done);
     // broker::read_latest: keyed or not by the channel's limits.

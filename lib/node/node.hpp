@@ -13,7 +13,7 @@ public:
     node(broker::broker& broker, channels::hub& hub);
 
     // Publishes one event; the result's delivered_local counts this node's subscribers.
-    void publish(model::publish_request req, broker::broker::publish_callback done);
+    void publish(model::publish_request&& req, broker::broker::publish_callback done);
     void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
               broker::broker::read_callback done);
 

@@ -211,7 +211,7 @@ model::result<publish_body> parse_publish_body(std::string_view body, std::size_
     return out;
 }
 
-model::result<model::publish_request> raw_publish_request(std::string channel, std::string_view body, bool is_json,
+model::result<model::publish_request> raw_publish_request(std::string channel, std::string body, bool is_json,
                                                           std::string name, std::string idempotency_key,
                                                           std::optional<std::string> key) {
     if (auto e = model::validate_channel(channel)) return *e;
@@ -230,7 +230,7 @@ model::result<model::publish_request> raw_publish_request(std::string channel, s
         static_assert(compact_json_max_depth <= max_json_depth);
         if (already_compact_json(body)) {
             r.kind = model::data_kind::json;
-            r.data = std::string(body);
+            r.data = std::move(body);
             return r;
         }
         if (json_nesting_exceeds(body)) return too_deep();
@@ -239,7 +239,7 @@ model::result<model::publish_request> raw_publish_request(std::string channel, s
         set_data(r, j);
     } else {
         r.kind = model::data_kind::text;
-        r.data = std::string(body);
+        r.data = std::move(body);
     }
     return r;
 }

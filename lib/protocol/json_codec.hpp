@@ -37,7 +37,7 @@ model::result<publish_body> parse_publish_body(std::string_view body, std::size_
 // Builds the request for a raw body on POST /v1/channels/{ch}/events. `json` says whether the
 // Content-Type was JSON (then the body must parse); a JSON string value becomes text. `key`: the
 // ?key= of a keyed channel's publish.
-model::result<model::publish_request> raw_publish_request(std::string channel, std::string_view body, bool json,
+model::result<model::publish_request> raw_publish_request(std::string channel, std::string body, bool json,
                                                           std::string name, std::string idempotency_key,
                                                           std::optional<std::string> key = std::nullopt);
 
