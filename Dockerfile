@@ -45,7 +45,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libssl3 libhiredis0.14 libspdlog1.10 libfmt9 \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin herald
 COPY --from=build /src/build/herald /usr/local/bin/herald
 COPY --from=build /src/man/herald.1 /usr/local/share/man/man1/herald.1

@@ -223,6 +223,12 @@ dep = kind(cluster, "Deployment")[0]; pod = kind(single, "Pod")[0]
 a = clean(dep[dep.index("\n    spec:\n") + 11:], 4); b = clean(pod[pod.index("\nspec:\n") + 7:])
 if a != b:
     ok = False; print("\n".join(difflib.unified_diff(a, b, "Deployment pod template", "Pod spec", lineterm="")))
+# The policies ConfigMap carries the example app's examples/herald.json.
+import json
+cm = kind(cluster, "ConfigMap")[1]
+block = cm[cm.index("herald.json: |\n") + len("herald.json: |\n"):]
+if json.loads(block) != json.load(open("examples/herald.json")):
+    ok = False; print("the herald-policies ConfigMap's herald.json differs from examples/herald.json")
 sys.exit(0 if ok else 1)
 PY
 build_image "$EXAMPLE_IMAGE" examples/Containerfile
@@ -287,4 +293,6 @@ print(urllib.request.urlopen(req, timeout=5).read().decode())' >"$WORK/pod-publi
 kube_check deploy/kubernetes/podman-pod.yaml
 lap "podman kube play deploy/kubernetes/podman-pod.yaml"
 
+# Builder-stage images of earlier sources pile up (about 1 GB each); keep a day's worth as cache.
+podman image prune -f --filter until=24h >/dev/null 2>&1 || true
 say "ALL OK in $(( ($(date +%s%N) - T_START) / 1000000000 ))s"
