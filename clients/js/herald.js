@@ -101,6 +101,21 @@ const STATE_WAIT_MS = 2000;
 const isOffset = (n) => Number.isSafeInteger(n) && n >= 0;
 const newer = (a, b) => !a || a.epoch !== b.epoch || b.offset > a.offset;
 
+// A message's detail from herald's event (a WebSocket `event` op or an SSE JSON envelope, the
+// same members), or null when its channel or offset is not what herald sends.
+function eventOf(m, id) {
+  if (!m || typeof m.channel !== 'string' || !isOffset(m.offset)) return null;
+  const ev = { channel: m.channel, offset: m.offset, epoch: m.epoch, id, data: m.data };
+  if (m.event !== undefined) ev.event = m.event;
+  if (m.key !== undefined) ev.key = m.key;
+  if (m.deleted) {
+    ev.deleted = true;
+    delete ev.data;
+  }
+  if (m.published_at !== undefined) ev.published_at = m.published_at;
+  return ev;
+}
+
 export class HeraldClient extends EventTarget {
   constructor(options) {
     super();
@@ -502,15 +517,8 @@ export class HeraldClient extends EventTarget {
   _onWsMessage(m, send) {
     switch (m.op) {
       case 'event': {
-        if (typeof m.channel !== 'string' || !isOffset(m.offset)) return;
-        const ev = { channel: m.channel, offset: m.offset, epoch: m.epoch, id: '', data: m.data };
-        if (m.event !== undefined) ev.event = m.event;
-        if (m.key !== undefined) ev.key = m.key;
-        if (m.deleted) {
-          ev.deleted = true;
-          delete ev.data;
-        }
-        if (m.published_at !== undefined) ev.published_at = m.published_at;
+        const ev = eventOf(m, '');
+        if (!ev) return;
         // The id: every channel's position after this event, usable as `since` later.
         const pos = new Map(this._pos);
         pos.set(m.channel, { epoch: m.epoch, offset: m.offset });
@@ -585,16 +593,8 @@ export class HeraldClient extends EventTarget {
     es.onopen = () => { if (!conn.dead) this._opened(true); };
     const onEvent = (e) => {
       if (conn.dead) return;
-      const m = json(e);
-      if (!m || typeof m.channel !== 'string' || !isOffset(m.offset)) return;
-      const ev = { channel: m.channel, offset: m.offset, epoch: m.epoch, id: e.lastEventId, data: m.data };
-      if (m.event !== undefined) ev.event = m.event;
-      if (m.key !== undefined) ev.key = m.key;
-      if (m.deleted) {
-        ev.deleted = true;
-        delete ev.data;
-      }
-      if (m.published_at !== undefined) ev.published_at = m.published_at;
+      const ev = eventOf(json(e), e.lastEventId);
+      if (!ev) return;
       this._emit({ t: 'event', ev });
     };
     es.onmessage = onEvent;
