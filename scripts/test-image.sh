@@ -231,6 +231,8 @@ if json.loads(block) != json.load(open("examples/herald.json")):
     ok = False; print("the herald-policies ConfigMap's herald.json differs from examples/herald.json")
 sys.exit(0 if ok else 1)
 PY
+[ -f examples/app.py ] && [ -f clients/js/herald.js ] \
+  || fail "examples/app.py or clients/js/herald.js is missing: the pod's app image (examples/Containerfile) needs both"
 build_image "$EXAMPLE_IMAGE" examples/Containerfile
 lap "podman build example app (examples/Containerfile)"
 
