@@ -7,6 +7,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 namespace herald::client {
@@ -44,22 +45,42 @@ model::result<server_url> parse_url(const std::string& url) {
     return u;
 }
 
+namespace {
+
+// Where an exchange stopped, for the error: each step has its own message and hint.
+enum class step { resolve, connect, send, receive, done };
+
+std::string seconds_text(std::chrono::milliseconds t) {
+    const auto ms = t.count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+model::error failure(const server_url& url, step at, const std::string& why) {
+    switch (at) {
+        case step::resolve:
+            return {"unreachable", 0, "cannot resolve " + url.text + ": " + why, "check --url or HERALD_URL"};
+        case step::connect:
+            return {"unreachable", 0, "cannot connect to " + url.text + ": " + why,
+                    "is `herald serve` running there? set --url or HERALD_URL to its internal listener"};
+        case step::send:
+            return {"unreachable", 0, "cannot send to " + url.text + ": " + why, "check the server log"};
+        default:
+            return {"unreachable", 0, "no reply from " + url.text + ": " + why,
+                    "is that address a herald internal listener?"};
+    }
+}
+
+}  // namespace
+
+// Asynchronous steps run by this call's own io_context for at most `timeout` in all: Beast's
+// synchronous connect, write and read ignore a stream's expiry, so a listener that accepts and
+// never answers would hang the caller.
 model::result<http_reply> http_request(const server_url& url, const std::string& method, const std::string& target,
                                        const std::string& body, const std::string& content_type,
                                        const header_list& headers, std::chrono::milliseconds timeout) {
     asio::io_context io;
-    beast::tcp_stream stream(io);
-    beast::error_code ec;
     asio::ip::tcp::resolver resolver(io);
-    auto endpoints = resolver.resolve(url.host, url.port, ec);
-    if (ec)
-        return model::error{"unreachable", 0, "cannot resolve " + url.text + ": " + ec.message(),
-                            "check --url or HERALD_URL"};
-    stream.expires_after(timeout);
-    stream.connect(endpoints, ec);
-    if (ec)
-        return model::error{"unreachable", 0, "cannot connect to " + url.text + ": " + ec.message(),
-                            "is `herald serve` running there? set --url or HERALD_URL to its internal listener"};
+    beast::tcp_stream stream(io);
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, url.host + ":" + url.port);
     req.set(http::field::user_agent, std::string("herald-cli/") + HERALD_VERSION);
@@ -68,16 +89,33 @@ model::result<http_reply> http_request(const server_url& url, const std::string&
     req.body() = body;
     req.keep_alive(false);
     req.prepare_payload();
-    http::write(stream, req, ec);
-    if (ec)
-        return model::error{"unreachable", 0, "cannot send to " + url.text + ": " + ec.message(), "check the server log"};
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
-    http::read(stream, buffer, parser, ec);
-    if (ec)
-        return model::error{"unreachable", 0, "no reply from " + url.text + ": " + ec.message(),
-                            "is that address a herald internal listener?"};
+
+    step at = step::resolve;
+    beast::error_code ec;
+    stream.expires_after(timeout);
+    resolver.async_resolve(url.host, url.port, [&](beast::error_code e, asio::ip::tcp::resolver::results_type found) {
+        if ((ec = e)) return;
+        at = step::connect;
+        stream.async_connect(found, [&](beast::error_code e, const asio::ip::tcp::endpoint&) {
+            if ((ec = e)) return;
+            at = step::send;
+            http::async_write(stream, req, [&](beast::error_code e, std::size_t) {
+                if ((ec = e)) return;
+                at = step::receive;
+                http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
+                    if (!(ec = e)) at = step::done;
+                });
+            });
+        });
+    });
+    io.run_for(timeout);
+    if (at != step::done) {
+        if (ec && ec != beast::error::timeout) return failure(url, at, ec.message());
+        return failure(url, at, "no answer within " + seconds_text(timeout));
+    }
     auto& res = parser.get();
     http_reply out;
     out.status = res.result_int();

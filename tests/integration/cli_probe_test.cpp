@@ -89,7 +89,7 @@ TEST(CliProbe, AddressFromHeraldUrlThenHeraldInternal) {
     auto r = run_herald({"probe"}, {}, {{"HERALD_URL", srv.internal_url()}}, quick);
     EXPECT_EQ(r.exit_code, 0) << describe(r);
     // HERALD_INTERNAL is what `herald serve` binds in the same container; a wildcard is probed on loopback.
-    for (const std::string bind : {"0.0.0.0:" + port, ":" + port, "127.0.0.1:" + port}) {
+    for (const std::string& bind : {"0.0.0.0:" + port, ":" + port, "127.0.0.1:" + port}) {
         r = run_herald({"probe"}, {}, {{"HERALD_INTERNAL", bind}}, quick);
         EXPECT_EQ(r.exit_code, 0) << bind << ": " << describe(r);
         EXPECT_NE(r.out.find("127.0.0.1:" + port + "/readyz"), std::string::npos) << r.out;
@@ -159,7 +159,7 @@ TEST(CliProbe, AStalledServerFailsWithinTheTimeout) {
     auto r = run_herald({"probe", "--url", url(silent.port()), "--timeout", "300ms"}, {}, {}, quick);
     const auto took = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(r.exit_code, 1) << describe(r);
-    EXPECT_NE(r.err.find("herald: not ready: no answer from " + url(silent.port()) + "/readyz within --timeout 300ms"),
+    EXPECT_NE(r.err.find("herald: not ready: no reply from " + url(silent.port()) + ": no answer within 300 ms"),
               std::string::npos)
         << r.err;
     EXPECT_LT(took, 3s);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 
 namespace herald::client {
@@ -161,6 +162,30 @@ TEST(HttpClient, NamesTheUrlWhenNothingListens) {
     EXPECT_EQ(r.err().code, "unreachable");
     EXPECT_NE(r.err().message.find(url.text), std::string::npos) << r.err().message;
     EXPECT_FALSE(r.err().hint.empty());
+}
+
+// A listener that accepts (the kernel completes the handshake into its backlog) and never answers:
+// the request ends with a named error within the timeout instead of hanging the CLI.
+TEST(HttpClient, GivesUpOnAListenerThatNeverAnswers) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(fd, 8), 0);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    auto url = parsed("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+    const auto started = std::chrono::steady_clock::now();
+    auto r = http_request(url, "GET", "/healthz", {}, {}, {}, std::chrono::milliseconds(300));
+    const auto took = std::chrono::steady_clock::now() - started;
+    ::close(fd);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.err().code, "unreachable");
+    EXPECT_NE(r.err().message.find("no reply from " + url.text), std::string::npos) << r.err().message;
+    EXPECT_NE(r.err().message.find("300 ms"), std::string::npos) << r.err().message;
+    EXPECT_LT(took, std::chrono::seconds(5)) << "the timeout did not bound the read";
 }
 
 }  // namespace
