@@ -72,9 +72,9 @@ model::error failure(const server_url& url, step at, const std::string& why) {
 
 }  // namespace
 
-// Asynchronous steps run by this call's own io_context for at most `timeout` in all: Beast's
-// synchronous connect, write and read ignore a stream's expiry, so a listener that accepts and
-// never answers would hang the caller.
+// Connect, send and receive run asynchronously on this call's own io_context for at most
+// `timeout` in all: Beast's synchronous connect, write and read ignore a stream's expiry, so a
+// listener that accepts and never answers would hang the caller.
 model::result<http_reply> http_request(const server_url& url, const std::string& method, const std::string& target,
                                        const std::string& body, const std::string& content_type,
                                        const header_list& headers, std::chrono::milliseconds timeout) {
@@ -93,21 +93,21 @@ model::result<http_reply> http_request(const server_url& url, const std::string&
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
 
-    step at = step::resolve;
+    // Resolving is synchronous: instant for the IP literals herald's URLs usually hold, and an
+    // asynchronous resolve would start a thread on every call.
     beast::error_code ec;
+    const auto found = resolver.resolve(url.host, url.port, ec);
+    if (ec) return failure(url, step::resolve, ec.message());
+    step at = step::connect;
     stream.expires_after(timeout);
-    resolver.async_resolve(url.host, url.port, [&](beast::error_code e, asio::ip::tcp::resolver::results_type found) {
+    stream.async_connect(found, [&](beast::error_code e, const asio::ip::tcp::endpoint&) {
         if ((ec = e)) return;
-        at = step::connect;
-        stream.async_connect(found, [&](beast::error_code e, const asio::ip::tcp::endpoint&) {
+        at = step::send;
+        http::async_write(stream, req, [&](beast::error_code e, std::size_t) {
             if ((ec = e)) return;
-            at = step::send;
-            http::async_write(stream, req, [&](beast::error_code e, std::size_t) {
-                if ((ec = e)) return;
-                at = step::receive;
-                http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
-                    if (!(ec = e)) at = step::done;
-                });
+            at = step::receive;
+            http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
+                if (!(ec = e)) at = step::done;
             });
         });
     });
