@@ -20,7 +20,8 @@ struct exact_allocator {
     exact_allocator(const exact_allocator<U>&) noexcept {}
 
     T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignof(T)})); }
-    void deallocate(T* p, std::size_t n) noexcept { ::operator delete(p, n * sizeof(T), std::align_val_t{alignof(T)}); }
+    // Unsized: clang (14) declares the sized aligned delete only with -fsized-deallocation.
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{alignof(T)}); }
 
     template <typename U>
     bool operator==(const exact_allocator<U>&) const noexcept {
