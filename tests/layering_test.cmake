@@ -7,14 +7,16 @@ set(allowed_config "lib/model;lib/util;lib/auth;lib/config")
 set(allowed_protocol "lib/model;lib/util;lib/protocol")
 set(allowed_history "lib/model;lib/history")
 set(allowed_channels "lib/model;lib/protocol;lib/channels")
-set(allowed_broker "lib/model;lib/util;lib/history;lib/protocol;lib/broker")
+set(allowed_broker "lib/model;lib/util;lib/history;lib/protocol;lib/presence;lib/broker")
+# presence: who is there across nodes (the store contract, counts, debounce, webhook items).
+set(allowed_presence "lib/model;lib/util;lib/presence")
 set(allowed_node "lib/model;lib/util;lib/protocol;lib/channels;lib/broker;lib/node")
 set(allowed_stream "lib/model;lib/util;lib/protocol;lib/channels;lib/broker;lib/node;lib/stream")
 set(allowed_client "lib/model;lib/protocol;lib/client")
 set(allowed_auth "lib/model;lib/util;lib/auth")
 # http: what a request says (target, credentials, route) and whether a stream may open.
 set(allowed_http "lib/model;lib/util;lib/config;lib/protocol;lib/history;lib/channels;lib/broker;lib/node;lib/auth;lib/http")
-set(no_asio model util config protocol history channels node stream auth http)
+set(no_asio model util config protocol history channels node stream auth http presence)
 
 set(failures "")
 file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/lib/*.hpp ${SRC}/lib/*.cpp ${SRC}/sidecar/*.hpp ${SRC}/sidecar/*.cpp

@@ -58,6 +58,26 @@ struct auth_config {
     std::int64_t expiring_notice_ms = 60000;        // herald.auth_expiring this long before exp
 };
 
+// Lifecycle webhooks to the app (docs/lifecycle.md): presence transitions, debounced, at least once.
+struct webhooks_config {
+    std::vector<std::string> urls;    // http://HOST:PORT/PATH endpoints of the app; none: no webhooks
+    std::vector<std::string> events;  // the kinds sent (user.online ...); empty: all four
+    std::string secret;               // HMAC-SHA256 key of the Herald-Signature header; empty: unsigned
+    std::int64_t debounce_ms = 5000;  // a user or channel back within this long sends nothing
+    std::size_t queue_size = 10000;   // items waiting per endpoint; past it the queue becomes one resync
+    std::size_t batch_size = 100;     // items per POST at most
+    std::int64_t timeout_ms = 5000;   // one POST, connect to answer
+    std::int64_t retry_min_ms = 500;  // backoff after a failed POST, doubling up to retry_max_ms
+    std::int64_t retry_max_ms = 30000;
+    std::int64_t give_up_ms = 60000;  // failing this long: the queue becomes one resync
+};
+
+// Presence across nodes and occupancy pushed to subscribers.
+struct presence_config {
+    std::int64_t heartbeat_ttl_ms = 15000;       // a node silent this long (crashed) loses its counts
+    std::int64_t occupancy_interval_ms = 1000;   // herald.occupancy at most once per channel per interval
+};
+
 struct shutdown_config {
     std::int64_t drain_window_ms = 5000;  // streams are ended spread over this window, with jitter
     std::int64_t timeout_ms = 15000;      // then whatever is left is closed and the process exits
@@ -102,6 +122,8 @@ struct config {
     history_config history;
     redis_config redis;
     auth_config auth;
+    webhooks_config webhooks;
+    presence_config presence;
     std::vector<channel_rule> channels;  // per-pattern channel policies, first match wins
 };
 
