@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace herald::presence {
 
@@ -20,5 +21,11 @@ struct lifecycle_event {
 
     std::string id() const { return node + "-" + std::to_string(node_seq); }
 };
+
+// The JSON object of one item (lib/presence/lifecycle_event.cpp): id, type, user | channel
+// (transitions) or reason (resync), position, node, node_seq, at.
+std::string to_json(const lifecycle_event& e);
+// The body of one webhook POST: {"events":[item, ...]} in the given order.
+std::string batch_json(const std::vector<lifecycle_event>& items);
 
 }  // namespace herald::presence
