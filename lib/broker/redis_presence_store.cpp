@@ -7,10 +7,12 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -109,7 +111,9 @@ struct redis_presence_store::impl {
     asio::executor_work_guard<asio::io_context::executor_type> work;
     redis_connection cmd;
     const script apply_s, heartbeat_s, retire_s, sweep_s, page_s;
+    asio::steady_timer drain_timer{io};
     std::thread thread;
+    std::size_t in_flight = 0;  // commands whose handler has not run yet
     // registered: Redis has known this node (a script registered it). lost: since then, something
     // may have removed or missed its counts; heartbeat() reports it once.
     bool registered = false;
@@ -142,7 +146,14 @@ struct redis_presence_store::impl {
             });
     }
 
-    void stop() {
+    // Gives the commands in flight (a retire() just before destruction) a moment to be answered,
+    // then closes.
+    void stop(std::chrono::steady_clock::time_point deadline) {
+        if (in_flight > 0 && cmd.ready() && std::chrono::steady_clock::now() < deadline) {
+            drain_timer.expires_after(std::chrono::milliseconds(5));
+            drain_timer.async_wait([this, deadline](boost::system::error_code) { stop(deadline); });
+            return;
+        }
         cmd.close();
         up = false;
         work.reset();
@@ -175,7 +186,7 @@ struct redis_presence_store::impl {
         std::vector<std::string> line{"EVALSHA", s.sha, std::to_string(keys.size())};
         line.insert(line.end(), std::make_move_iterator(keys.begin()), std::make_move_iterator(keys.end()));
         line.insert(line.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
-        auto shared = std::make_shared<std::function<void(redisReply*)>>(std::move(handler));
+        auto shared = counted(std::move(handler));
         auto sent = cmd.command(line, [this, &s, line, shared](redisReply* r) mutable {
             if (!r) dropped();
             if (r && r->type == REDIS_REPLY_ERROR && reply_text(r).starts_with("NOSCRIPT")) {
@@ -191,6 +202,15 @@ struct redis_presence_store::impl {
             (*shared)(r);
         });
         if (!sent) (*shared)(nullptr);
+    }
+
+    // `handler`, counted in in_flight until it runs.
+    std::shared_ptr<std::function<void(redisReply*)>> counted(std::function<void(redisReply*)> handler) {
+        ++in_flight;
+        return std::make_shared<std::function<void(redisReply*)>>([this, h = std::move(handler)](redisReply* r) {
+            --in_flight;
+            h(r);
+        });
     }
 
     // A reply will never come: the connection is down (on_down may come later), and what was in
@@ -349,7 +369,7 @@ struct redis_presence_store::impl {
         std::vector<std::string> line{"HMGET", sum_key(kind)};
         line.insert(line.end(), std::make_move_iterator(names.begin()), std::make_move_iterator(names.end()));
         const auto n = names.size();
-        if (!cmd.command(line, [this, n, what, done](redisReply* r) {
+        auto handler = counted([this, n, what, done](redisReply* r) {
                 if (!r) dropped();
                 if (!r) return done(unavailable(what));
                 if (!reply_is_array(r, n)) return done(refused(what, r));
@@ -360,8 +380,8 @@ struct redis_presence_store::impl {
                     out.push_back(v > 0 ? static_cast<std::uint64_t>(v) : 0);
                 }
                 done(std::move(out));
-            }))
-            done(unavailable(what));
+            });
+        if (!cmd.command(line, [handler](redisReply* r) { (*handler)(r); })) (*handler)(nullptr);
     }
 };
 
@@ -379,7 +399,10 @@ redis_presence_store::redis_presence_store(redis_url url, redis_presence_options
 }
 
 redis_presence_store::~redis_presence_store() {
-    asio::post(impl_->io, [im = impl_.get()] { im->stop(); });
+    asio::post(impl_->io, [im = impl_.get()] {
+        im->stop(std::chrono::steady_clock::now() +
+                 std::min<std::chrono::milliseconds>(im->opts.command_timeout, std::chrono::milliseconds(1000)));
+    });
     impl_->thread.join();
 }
 

@@ -61,7 +61,10 @@ public:
                                                                        redis_presence_options opts = {});
 
     redis_presence_store(redis_url url, redis_presence_options opts);
-    ~redis_presence_store() override;  // closes the connection (pending callbacks get 503), joins the thread
+    // Waits up to min(command_timeout, 1 s) for the commands in flight (so a retire() just before
+    // is sent and answered), then closes the connection (callbacks still pending get 503) and joins
+    // the thread. Callbacks may run during destruction: they must not touch what is gone already.
+    ~redis_presence_store() override;
 
     // Blocks the caller until connected or the timeout; then the error naming the URL and why.
     std::optional<model::error> wait_connected(std::chrono::milliseconds timeout);

@@ -249,6 +249,21 @@ TEST_F(RedisPresenceStore, RetireKeepsCountsForTheLinger) {
     EXPECT_EQ(totals(*b, subject::user, {"dave", "erin"}).value(), (std::vector<std::uint64_t>{1, 0}));
 }
 
+TEST_F(RedisPresenceStore, ARetireJustBeforeDestructionStillReachesRedis) {
+    auto b = node();
+    {
+        auto a = node();
+        ASSERT_TRUE(heartbeat(*a, 30000));
+        ASSERT_EQ(apply(*a, {user("gina", 1)})->size(), 1u);
+        a->retire(600, [](model::result<bool>) {});  // not awaited: the store is destroyed right away
+    }
+    EXPECT_EQ(describe(sweep(*b).value()), "");
+    std::this_thread::sleep_for(1000ms);
+    auto r = sweep(*b);
+    ASSERT_EQ(r->size(), 1u) << describe(*r);  // within the linger, not the 30 s heartbeat
+    EXPECT_EQ((*r)[0].name, "gina");
+}
+
 TEST_F(RedisPresenceStore, PagesHostileNamesInByteOrderOnce) {
     auto a = node(), b = node();
     std::set<std::string> want;
