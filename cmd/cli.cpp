@@ -39,6 +39,7 @@ void build_cli(CLI::App& app, context& ctx, std::vector<std::pair<CLI::App*, run
     add(register_channels);
     add(register_history);
     add(register_connections);
+    add(register_presence);
     add(register_token);
     add(register_check_config);
     add(register_probe);

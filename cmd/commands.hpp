@@ -17,6 +17,7 @@ runner register_tail(CLI::App& app, context& ctx);
 runner register_channels(CLI::App& app, context& ctx);
 runner register_history(CLI::App& app, context& ctx);
 runner register_connections(CLI::App& app, context& ctx);
+runner register_presence(CLI::App& app, context& ctx);
 runner register_token(CLI::App& app, context& ctx);
 runner register_check_config(CLI::App& app, context& ctx);
 runner register_probe(CLI::App& app, context& ctx);

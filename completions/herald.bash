@@ -7,11 +7,11 @@ _herald() {
         words=("${COMP_WORDS[@]}")
         cword=$COMP_CWORD
     }
-    local commands="serve publish tail channels history connections token check-config probe version"
+    local commands="serve publish tail channels history connections presence token check-config probe version"
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
-            serve|publish|tail|history|connections|check-config|probe|version) cmd="${words[i]}"; break ;;
+            serve|publish|tail|history|connections|presence|check-config|probe|version) cmd="${words[i]}"; break ;;
             channels)
                 if [[ ( "${words[i+1]}" == list || "${words[i+1]}" == inspect || "${words[i+1]}" == latest ) && $((i + 1)) -lt $cword ]]; then
                     cmd="channels ${words[i+1]}"
@@ -44,7 +44,7 @@ _herald() {
         --secret|--kid|--aud|--iss|--prefix|--limit|--user|--timeout) return ;;
         --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
         --broker) COMPREPLY=($(compgen -W "memory redis://" -- "$cur")); return ;;
-        --metrics-top-channels|--sse-retry|--max-header-bytes|--request-timeout|--drain-window|--shutdown-timeout) return ;;
+        --metrics-top-channels|--sse-retry|--max-header-bytes|--request-timeout|--drain-window|--shutdown-timeout|--webhook-url|--webhook-event|--webhook-secret|--webhook-debounce|--webhook-queue-size|--webhook-batch-size|--webhook-timeout|--webhook-retry-min|--webhook-retry-max|--webhook-give-up|--presence-heartbeat-ttl|--occupancy-interval) return ;;
         --internal-host|--allowed-origin|--redis-command-timeout|--redis-ping-interval|--history-max-bytes|\
         --idempotency-window|--max-broker-channels|--max-batch-publishes|--max-internal-connections) return ;;
         --config|--jwt-public-key|--private-key) _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -52,7 +52,7 @@ _herald() {
     esac
     local opts
     case "$cmd" in
-        serve) opts="--config --metrics-top-channels --broker --log-format --sse-retry --max-header-bytes --request-timeout --drain-window --shutdown-timeout --public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --jwt-secret --jwt-public-key --jwt-audience --jwt-issuer --public-channels --token-cookie --auth-expiring-notice --api-key --internal-host --allowed-origin --redis-command-timeout --redis-ping-interval --history-max-bytes --idempotency-window --max-broker-channels --max-batch-publishes --max-internal-connections --help" ;;
+        serve) opts="--config --metrics-top-channels --broker --log-format --sse-retry --max-header-bytes --request-timeout --drain-window --shutdown-timeout --public --internal --log-level --threads --history-size --history-ttl --keepalive --ws-ping-interval --ws-max-message-bytes --max-channels --outbox-bytes --max-connections --max-body-bytes --max-event-bytes --jwt-secret --jwt-public-key --jwt-audience --jwt-issuer --public-channels --token-cookie --auth-expiring-notice --api-key --internal-host --allowed-origin --redis-command-timeout --redis-ping-interval --history-max-bytes --idempotency-window --max-broker-channels --max-batch-publishes --max-internal-connections --webhook-url --webhook-event --webhook-secret --webhook-debounce --webhook-queue-size --webhook-batch-size --webhook-timeout --webhook-retry-min --webhook-retry-max --webhook-give-up --presence-heartbeat-ttl --occupancy-interval --help" ;;
         publish) opts="--url --event -e --idempotency-key --key -k --incr --delete --text --json --ndjson --api-key --help" ;;
         tail) opts="--url --since --count -n --json --ws --quiet -q --token --api-key --help" ;;
         "channels list") opts="--prefix --limit --json --url --api-key --help" ;;
@@ -60,6 +60,7 @@ _herald() {
         "channels latest") opts="--json --url --api-key --help" ;;
         history) opts="--since --limit --json --url --api-key --help" ;;
         connections) opts="--user --limit --json --url --api-key --help" ;;
+        presence) opts="users channels --cursor --limit --all --json --url --api-key --help" ;;
         "token create") opts="--sub --channel -c --ttl --secret --private-key --alg --kid --aud --iss --json --help" ;;
         check-config) opts="--json --help"; [[ "$cur" != -* ]] && { _filedir 2>/dev/null || COMPREPLY=($(compgen -f -- "$cur")); return; } ;;
         probe) opts="--ready --live --url --timeout --help" ;;

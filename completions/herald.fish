@@ -1,5 +1,5 @@
 # fish completion for herald
-set -l herald_commands serve publish tail channels history connections token check-config probe version
+set -l herald_commands serve publish tail channels history connections presence token check-config probe version
 complete -c herald -f
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a serve -d 'Run the gateway'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a publish -d 'Publish an event to a channel'
@@ -7,6 +7,7 @@ complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a tail
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a channels -d 'Inspect the channels a gateway holds'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a history -d 'Print the events in a channel history'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a connections -d 'List the connections a gateway holds'
+complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a presence -d 'Show who is connected and which channels are watched'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a token -d 'Make subscriber tokens (JWT)'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a check-config -d 'Check a JSON config file'
 complete -c herald -n "not __fish_seen_subcommand_from $herald_commands" -a probe -d 'Check that a gateway is ready or alive'
@@ -25,6 +26,18 @@ complete -c herald -n "__fish_seen_subcommand_from serve" -l max-header-bytes -r
 complete -c herald -n "__fish_seen_subcommand_from serve" -l request-timeout -r -d 'Time to read a request (ms)'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l drain-window -r -d 'Spread of stream goodbyes on SIGTERM (ms)'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l shutdown-timeout -r -d 'Exit deadline on SIGTERM (ms)'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-url -r -d 'App endpoint for lifecycle webhooks'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-event -r -d 'Lifecycle event kind to send'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-secret -r -d 'HMAC key of Herald-Signature'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-debounce -r -d 'Window a returning user sends nothing, ms'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-queue-size -r -d 'Webhook items waiting per endpoint'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-batch-size -r -d 'Webhook items per POST'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-timeout -r -d 'Time for one webhook POST, ms'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-retry-min -r -d 'First webhook retry wait, ms'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-retry-max -r -d 'Longest webhook retry wait, ms'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l webhook-give-up -r -d 'Failing this long becomes a resync, ms'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l presence-heartbeat-ttl -r -d 'Crashed node's presence lifetime, ms'
+complete -c herald -n "__fish_seen_subcommand_from serve" -l occupancy-interval -r -d 'Herald.occupancy at most once per, ms'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l public -r -d 'Public listener HOST:PORT'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l internal -r -d 'Internal listener HOST:PORT'
 complete -c herald -n "__fish_seen_subcommand_from serve" -l internal-host -r -d 'Host name the internal listener answers to'
@@ -101,6 +114,14 @@ complete -c herald -n "__fish_seen_subcommand_from connections" -l limit -r -d '
 complete -c herald -n "__fish_seen_subcommand_from connections" -l json -d 'Print the JSON document'
 complete -c herald -n "__fish_seen_subcommand_from connections" -l url -r -d 'Internal listener URL'
 complete -c herald -n "__fish_seen_subcommand_from connections" -l api-key -r -d 'API key'
+
+complete -c herald -n "__fish_seen_subcommand_from presence" -a 'users channels' -d 'List to page'
+complete -c herald -n "__fish_seen_subcommand_from presence" -l cursor -r -d 'Start after this name'
+complete -c herald -n "__fish_seen_subcommand_from presence" -l limit -r -d 'Names per page'
+complete -c herald -n "__fish_seen_subcommand_from presence" -l all -d 'Follow every page'
+complete -c herald -n "__fish_seen_subcommand_from presence" -l json -d 'Print the JSON document'
+complete -c herald -n "__fish_seen_subcommand_from presence" -l url -r -d 'Internal listener URL'
+complete -c herald -n "__fish_seen_subcommand_from presence" -l api-key -r -d 'API key'
 
 complete -c herald -n "__fish_seen_subcommand_from token; and not __fish_seen_subcommand_from create" -a create -d 'Print a signed subscriber JWT'
 complete -c herald -n "__fish_seen_subcommand_from token; and __fish_seen_subcommand_from create" -l sub -r -d 'User id'

@@ -3,6 +3,7 @@
 
 #include "lib/protocol/json_codec.hpp"
 #include "sidecar/api_inspect.hpp"
+#include "sidecar/api_presence.hpp"
 #include "sidecar/api_users.hpp"
 
 namespace herald::sidecar {
@@ -33,6 +34,15 @@ void dispatch_api(services& svc, api_request req, api_callback reply) {
         case route_id::stats:
             handle_stats(svc, std::move(reply));
             return;
+        case route_id::presence:
+            handle_presence(svc, req.target, std::move(reply));
+            return;
+        case route_id::presence_users:
+            handle_presence_page(svc, presence::subject::user, req.target, std::move(reply));
+            return;
+        case route_id::presence_channels:
+            handle_presence_page(svc, presence::subject::channel, req.target, std::move(reply));
+            return;
         case route_id::publish:
             handle_publish(svc, req.content_type, std::move(req.body), std::move(reply));
             return;
@@ -47,7 +57,7 @@ void dispatch_api(services& svc, api_request req, api_callback reply) {
             break;
     }
     auto e = model::errors::internal("no API handler for this route");
-    reply({static_cast<unsigned>(e.status), protocol::error_json(e)});
+    reply(error_reply(e));
 }
 
 }  // namespace herald::sidecar

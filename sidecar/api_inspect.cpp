@@ -21,7 +21,6 @@ namespace herald::sidecar {
 
 namespace {
 
-api_reply error_reply(const model::error& e) { return {static_cast<unsigned>(e.status), protocol::error_json(e)}; }
 api_reply ok(std::string body) { return {200, std::move(body)}; }
 
 using model::errors::channel_not_found;

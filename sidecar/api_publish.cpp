@@ -12,6 +12,8 @@ namespace herald::sidecar {
 
 using json = nlohmann::ordered_json;  // replies list channel, offset, epoch, ... in that order
 
+api_reply error_reply(const model::error& e) { return {static_cast<unsigned>(e.status), protocol::error_json(e)}; }
+
 namespace {
 
 json result_json(const model::publish_result& r) {
@@ -133,8 +135,6 @@ void publish_one(services& svc, std::shared_ptr<batch_results> g, std::size_t sl
         if (last) g->done();
     });
 }
-
-api_reply error_reply(const model::error& e) { return {static_cast<unsigned>(e.status), protocol::error_json(e)}; }
 
 // One request answered on its own (the raw route, and /v1/publish with one channel and no batch):
 // the same metrics, log lines, statuses and bodies as publish_one through a batch_results, without

@@ -18,6 +18,9 @@ struct api_reply {
 
 using api_callback = std::function<void(api_reply)>;
 
+// A named error as the API answers it: its status and the error JSON. Any API handler.
+api_reply error_reply(const model::error& e);
+
 void handle_publish(services& svc, std::string_view content_type, std::string body, api_callback reply);
 void handle_channel_publish(services& svc, std::string channel, std::string_view content_type, std::string body,
                             std::string event_name, std::string idempotency_key, std::optional<std::string> key,

@@ -106,6 +106,26 @@ std::string metrics::render(const gauges& g) const {
          v(user_disconnects));
     emit(out, "herald_tokens_expired_total", "counter", "Open streams ended because their token expired.",
          v(tokens_expired));
+    emit(out, "herald_webhook_items_sent_total", "counter",
+         "Lifecycle webhook items the app acknowledged with a 2xx (resyncs included).", v(webhook_items_sent));
+    emit(out, "herald_webhook_retries_total", "counter", "Lifecycle webhook POSTs that retried a failed batch.",
+         v(webhook_retries));
+    emit(out, "herald_webhook_failures_total", "counter",
+         "Lifecycle webhook POSTs that failed (non-2xx answer, timeout or connection error).", v(webhook_failures));
+    emit(out, "herald_webhook_resyncs_total", "counter",
+         "Lifecycle webhook resync items made because a queue overflowed or the app stayed unreachable.",
+         v(webhook_resyncs));
+    emit(out, "herald_webhook_queue_depth", "gauge", "Lifecycle webhook items waiting, summed over endpoints.",
+         v(webhook_queue_depth));
+    emit(out, "herald_presence_transitions_total", "counter",
+         "Presence transitions this node learned of: users online/offline, channels occupied/vacated.",
+         v(presence_transitions));
+    emit(out, "herald_presence_store_errors_total", "counter",
+         "Presence counts the store did not take (Redis down); they are retried.", v(presence_store_errors));
+    emit(out, "herald_occupancy_notices_total", "counter", "herald.occupancy events queued to subscribers.",
+         v(occupancy_notices));
+    emit(out, "herald_occupancy_skipped_total", "counter",
+         "herald.occupancy events not queued because the subscriber's outbox was full.", v(occupancy_skipped));
     out.append("# HELP herald_auth_refusals_total Requests and commands refused by authentication or authorization.\n");
     out.append("# TYPE herald_auth_refusals_total counter\n");
     for (std::size_t i = 0; i < auth_reason_count; ++i) {

@@ -83,6 +83,16 @@ struct metrics {
     latency_histogram publish_latency;  // publish request → broker result, per event
     counter user_disconnects{0};  // connections ended by POST /v1/users/{id}/disconnect
     counter tokens_expired{0};    // open streams ended at their token's exp
+    // Lifecycle webhooks (sidecar/webhook_sender), summed over endpoints.
+    counter webhook_items_sent{0};   // items in batches the app answered 2xx (resyncs included)
+    counter webhook_retries{0};      // POSTs of a batch that had failed before
+    counter webhook_failures{0};     // failed POST attempts (non-2xx, timeout, connection error)
+    counter webhook_resyncs{0};      // resync items made (queue overflow, app unreachable)
+    std::atomic<std::int64_t> webhook_queue_depth{0};  // items waiting, every endpoint
+    counter presence_transitions{0};   // users online/offline, channels occupied/vacated (cluster-wide, seen here)
+    counter presence_store_errors{0};  // counts the presence store did not take (retried)
+    counter occupancy_notices{0};      // herald.occupancy events queued to subscribers
+    counter occupancy_skipped{0};      // herald.occupancy events a full outbox skipped
 
     // Auth refusals by error code (token_required, invalid_token, ...), see auth_reasons.
     static constexpr const char* auth_reasons[] = {"token_required",  "invalid_token",       "token_expired",

@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <limits>
+#include <random>
 #include <thread>
 
 #include "lib/broker/memory_broker.hpp"
 #include "lib/broker/redis_broker.hpp"
+#include "lib/broker/redis_presence_store.hpp"
+#include "lib/presence/memory_presence_store.hpp"
 #include "sidecar/auth_setup.hpp"
 
 namespace herald::sidecar {
@@ -40,7 +43,28 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
     auth_ = make_access_policy(cfg_, clock_);
     metrics_ = std::make_unique<metrics>(shards_->shard_count());
     channel_policies_.push_back(std::make_unique<const config::channel_policies>(cfg_));
-    services_ = std::make_unique<services>(cfg_, *auth_, *channel_policies_.back(), *node_, *metrics_, *shards_, *log_);
+    presence_ = std::make_unique<presence_service>(
+        cfg_, make_presence_store(), *hub_, [this]() -> const config::channel_policies& { return services_->policies(); },
+        *metrics_, log_);
+    services_ = std::make_unique<services>(cfg_, *auth_, *channel_policies_.back(), *node_, *metrics_, *shards_,
+                                           *presence_, *log_);
+}
+
+std::unique_ptr<presence::presence_store> server::make_presence_store() {
+    if (cfg_.broker == "memory") {
+        std::random_device rd;
+        std::string id;
+        for (int i = 0; i < 16; ++i) id += "0123456789abcdef"[rd() % 16];
+        return std::make_unique<presence::memory_presence_store>(id);
+    }
+    broker::redis_presence_options po;
+    po.heartbeat_ttl_ms = cfg_.presence.heartbeat_ttl_ms;
+    po.command_timeout = std::chrono::milliseconds(cfg_.redis.command_timeout_ms);
+    po.ping_interval = std::chrono::milliseconds(cfg_.redis.ping_interval_ms);
+    po.connect_timeout = po.command_timeout;
+    auto store = broker::redis_presence_store::create(cfg_.broker, po);
+    if (!store) throw std::runtime_error(store.err().message + " (" + store.err().hint + ")");
+    return std::move(store.value());
 }
 
 std::unique_ptr<broker::broker> server::make_broker() {
@@ -137,6 +161,7 @@ server::~server() {
     public_.reset();
     internal_.reset();
     shards_.reset();
+    presence_.reset();  // after the sessions: they report their end to it
 }
 
 void server::start() {
@@ -146,6 +171,7 @@ void server::start() {
     public_->start();
     internal_->start();
     shards_->run();
+    presence_->start();
     {
         std::lock_guard lock(mutex_);
         started_ = true;
@@ -228,6 +254,7 @@ void server::wait() {
         cv_.wait(lock, [this] { return stop_requested_; });
     }
     shards_->join();
+    presence_->stop();
     {
         std::lock_guard lock(mutex_);
         stopped_ = true;

@@ -23,6 +23,7 @@
 #include "lib/util/clock.hpp"
 #include "sidecar/listener.hpp"
 #include "sidecar/metrics.hpp"
+#include "sidecar/presence_service.hpp"
 #include "sidecar/services.hpp"
 #include "sidecar/shard.hpp"
 
@@ -51,6 +52,7 @@ public:
 
 private:
     std::unique_ptr<broker::broker> make_broker();  // memory, or Redis for a redis:// URL
+    std::unique_ptr<presence::presence_store> make_presence_store();  // the broker's kind
 
     config::config cfg_;
     std::shared_ptr<spdlog::logger> log_;
@@ -61,6 +63,7 @@ private:
     std::unique_ptr<node::node> node_;
     std::unique_ptr<auth::access_policy> auth_;
     std::unique_ptr<metrics> metrics_;
+    std::unique_ptr<presence_service> presence_;
     std::unique_ptr<services> services_;
     // Every version SIGHUP installed: sessions may hold references to an older one until exit.
     std::mutex reload_mutex_;

@@ -1,4 +1,5 @@
-// What every session needs from the server: config, access policy, node, metrics, shards, logger.
+// What every session needs from the server: config, access policy, node, metrics, shards, presence,
+// logger.
 // Owned by the server and outliving every session; members are thread-safe to use.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include "lib/config/config.hpp"
 #include "lib/node/node.hpp"
 #include "sidecar/metrics.hpp"
+#include "sidecar/presence_service.hpp"
 #include "sidecar/shard.hpp"
 
 namespace herald::sidecar {
@@ -18,8 +20,9 @@ namespace herald::sidecar {
 class services {
 public:
     services(const config::config& cfg, const auth::access_policy& auth, const config::channel_policies& policies,
-             node::node& node, sidecar::metrics& counters, shard_pool& shards, spdlog::logger& log)
-        : node(node), metrics(counters), shards(shards), log(log), cfg_(&cfg), access_(&auth), policies_(&policies) {}
+             node::node& node, sidecar::metrics& counters, shard_pool& shards, presence_service& presence,
+             spdlog::logger& log)
+        : node(node), metrics(counters), shards(shards), presence(presence), log(log), cfg_(&cfg), access_(&auth), policies_(&policies) {}
 
     // The settings and access policy in force. SIGHUP swaps in new ones (the server keeps every
     // version alive until it exits), so a reference taken here stays valid; take it per use.
@@ -36,6 +39,7 @@ public:
     node::node& node;
     sidecar::metrics& metrics;
     shard_pool& shards;
+    presence_service& presence;
     spdlog::logger& log;
     std::atomic<std::uint64_t> next_connection_id{1};
     std::atomic<bool> stopping{false};

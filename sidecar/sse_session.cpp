@@ -44,7 +44,7 @@ sse_session::~sse_session() { svc_.metrics.sse_streams_open.fetch_sub(1, std::me
 
 void sse_session::start() {
     auto p = std::move(params_);
-    user_ = std::move(p->user);
+    set_user(std::move(p->user));
     expiry_ = auth::expiry_watch(p->exp_ms, svc_.cfg().auth.expiring_notice_ms);
     envelope_ = p->envelope;
     names_fp_ = protocol::names_fingerprint(p->channels);

@@ -62,6 +62,7 @@ void stream_session::open(std::vector<std::string> channels, node::since_spec si
                 break;
         }
         svc_.node.hub().add(home_.index(), c, this);
+        svc_.presence.channel_joined(c);
     }
     g->channels = std::move(channels);
     if (groups_reading_++ == 0) reads_started_ms_ = home_.coarse_now();
@@ -113,13 +114,38 @@ void stream_session::finish_group(open_request& g) {
         announce(g, *applied[i], plans[i].reset_reason);
     }
     pump_replay();
+    // A channel with occupancy starts with the latest count sent to its other subscribers here.
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+        if (!applied[i] || !svc_.policies().presence(g.channels[i]).occupancy) continue;
+        if (auto count = svc_.presence.current_occupancy(g.channels[i])) notify(occupancy_notice(g.channels[i], *count));
+    }
 }
 
 bool stream_session::leave(std::string_view channel) {
     if (auto* c = state_.find(channel); c && c->waiting) --backlogged_;
     if (!state_.close(channel)) return false;
     svc_.node.hub().remove(home_.index(), std::string(channel), this);
+    svc_.presence.channel_left(std::string(channel));
     return true;
+}
+
+void stream_session::set_user(std::string user) {
+    if (user == user_) return;
+    svc_.presence.user_closed(user_);
+    user_ = std::move(user);
+    svc_.presence.user_opened(user_);
+}
+
+void stream_session::notify(const channels::notice_ptr& n) noexcept {
+    // Before its announcement a channel has no place in the stream yet: it gets the count then.
+    if (ending() || reading_history() || !state_.find(n->channel)) return;
+    const auto& f = transport() == channels::transport::sse ? n->sse : n->ws;
+    if (outbox_.total_bytes() + f->size() > outbox_.max_bytes()) {
+        svc_.metrics.occupancy_skipped.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    outbox_.push(f);
+    request_flush();
 }
 
 // ---- replay and live delivery -----------------------------------------------------------------
@@ -359,8 +385,12 @@ bool stream_session::end_for_user(std::string_view user, const model::disconnect
 void stream_session::close_now(std::string_view why) {
     if (closed_) return;
     closed_ = true;
-    for (const auto& c : state_.channels()) svc_.node.hub().remove(home_.index(), c.channel, this);
+    for (const auto& c : state_.channels()) {
+        svc_.node.hub().remove(home_.index(), c.channel, this);
+        svc_.presence.channel_left(c.channel);
+    }
     state_.channels().clear();
+    set_user({});
     svc_.log.debug("{} conn={} closed: {}", label(), id_, why);
     boost::system::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);

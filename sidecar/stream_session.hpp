@@ -44,6 +44,8 @@ public:
     ~stream_session() override;
 
     void deliver(const channels::encoded_event_ptr& ev) noexcept final;
+    // herald.occupancy: queued when it fits the outbox, skipped (and counted) when not.
+    void notify(const channels::notice_ptr& n) noexcept final;
     void tick(std::int64_t now_ms) final;
     void shutdown() final;
     void flush() final;
@@ -65,6 +67,8 @@ protected:
     // Opens `channels` (validated, allowed) from `since`: joins the hub at once, reads history,
     // then announces, replays and goes live. `automatic`: opened for the token, not asked for.
     void open(std::vector<std::string> channels, node::since_spec since, std::string id, bool automatic);
+    // The stream's user (the token's sub; empty: none), reported to presence when it changes.
+    void set_user(std::string user);
     // Leaves `channel` (hub and state); false if not subscribed.
     bool leave(std::string_view channel);
 

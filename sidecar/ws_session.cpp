@@ -50,7 +50,7 @@ void ws_session::start() {
         return;
     }
     who_ = std::move(p->who);
-    user_ = who_.sub.value_or("");
+    set_user(who_.sub.value_or(""));
     expiry_ = auth::expiry_watch(who_.exp_ms, svc_.cfg().auth.expiring_notice_ms);
     const auto personal = who_.personal_channel();
     const bool personal_in_query =
@@ -260,7 +260,7 @@ void ws_session::refresh(const std::string& token, const std::string& id) {
     }
     const bool gained_user = !who_.sub && who->sub;
     who_ = std::move(*who);
-    user_ = who_.sub.value_or("");
+    set_user(who_.sub.value_or(""));
     expiry_.renew(who_.exp_ms);
     // Subscriptions the new token no longer grants end now: a refresh never widens past the token.
     std::vector<std::string> revoked;

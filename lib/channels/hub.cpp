@@ -165,6 +165,22 @@ void hub::deliver_on_shard(std::size_t shard, const encoded_event_ptr& ev) {
     for (subscriber* s : it->second) s->deliver(ev);
 }
 
+std::size_t hub::notify(const notice_ptr& n) {
+    std::lock_guard lock(counts_mutex_);
+    auto it = counts_.find(n->channel);
+    if (it == counts_.end()) return 0;
+    for (std::size_t shard = 0; shard < it->second.per_shard.size(); ++shard) {
+        if (it->second.per_shard[shard] == 0) continue;
+        executor_.post(shard, [this, n, shard] {
+            auto& local = shards_[shard];
+            auto found = local.find(n->channel);
+            if (found == local.end()) return;
+            for (subscriber* s : found->second) s->notify(n);
+        });
+    }
+    return it->second.total;
+}
+
 std::size_t hub::subscribers(const std::string& channel) const {
     std::lock_guard lock(counts_mutex_);
     auto it = counts_.find(channel);

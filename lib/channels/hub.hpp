@@ -69,6 +69,10 @@ public:
     // goes to now or at the window's end, unless a newer event of its key replaces it).
     std::size_t broadcast(const model::event_ptr& ev);
 
+    // Any thread: hands `n` to every local subscriber of its channel, on their shards (one task per
+    // shard with subscribers). Returns the number of local subscribers at the time.
+    std::size_t notify(const notice_ptr& n);
+
     std::size_t subscribers(const std::string& channel) const;
     // Channels with local subscribers whose names start with `prefix` and sort after `after` (byte
     // order): the first `limit`, in name order, with their subscriber counts. Any thread.

@@ -34,6 +34,13 @@ const std::vector<channel_option_spec> channel_table = {
                           "from its cursor), conflate (keyed: at most one queued event per key, the newest) or "
                           "drop_oldest (not keyed: the oldest queued events go, and a herald.gap event names them).",
      "disconnect"},
+    {"occupancy", "", "true: subscribers of matching channels get herald.occupancy events (SSE event type, "
+                      "WebSocket op occupancy) with the channel's subscriber count across nodes, at most once per "
+                      "presence.occupancy_interval and only when it changed (docs/lifecycle.md).",
+     "false"},
+    {"webhooks", "", "false: no channel.occupied/vacated webhooks for matching channels (e.g. user:* when "
+                     "user.online/offline say the same).",
+     "true"},
 };
 
 // A conflation window: milliseconds as a JSON number, or a duration string with its unit ("100ms").
@@ -98,11 +105,14 @@ void apply_channels_json(config& cfg, const nlohmann::json& v, const std::string
                     rule.pattern = value.get<std::string>();
                 continue;
             }
-            if (key == "public" || key == "keyed") {
+            if (key == "public" || key == "keyed" || key == "occupancy" || key == "webhooks") {
                 if (!value.is_boolean())
                     problems.push_back({where, source, value.dump(), "expected true or false"});
                 else
-                    (key == "public" ? rule.public_channel : rule.keyed) = value.get<bool>();
+                    (key == "public"      ? rule.public_channel
+                     : key == "keyed"     ? rule.keyed
+                     : key == "occupancy" ? rule.occupancy
+                                          : rule.webhooks) = value.get<bool>();
                 continue;
             }
             if (key == "conflate") {
@@ -226,6 +236,21 @@ delivery_policy channel_policies::delivery(std::string_view channel) const {
     return d;
 }
 
+presence_policy channel_policies::presence(std::string_view channel) const {
+    presence_policy p;
+    if (const auto* r = match(channel)) {
+        p.occupancy = r->occupancy.value_or(false);
+        p.webhooks = r->webhooks.value_or(true);
+    }
+    return p;
+}
+
+bool channel_policies::any_occupancy() const {
+    for (const auto& r : rules_)
+        if (r.occupancy.value_or(false)) return true;
+    return false;
+}
+
 std::optional<slow_consumer_mode> parse_slow_consumer(std::string_view text) {
     if (text == "disconnect") return slow_consumer_mode::disconnect;
     if (text == "conflate") return slow_consumer_mode::conflate;
@@ -264,6 +289,9 @@ channel_policy channel_policies::resolve(std::string_view channel) const {
     const auto d = delivery(channel);
     p.conflate_ms = d.conflate_ms;
     p.slow_consumer = d.slow_consumer;
+    const auto pp = presence(channel);
+    p.occupancy = pp.occupancy;
+    p.webhooks = pp.webhooks;
     std::optional<bool> pub;
     if (const auto* r = match(channel)) {
         p.pattern = r->pattern;
@@ -288,6 +316,8 @@ std::string describe_rule(const channel_rule& r) {
     if (r.public_channel) add(*r.public_channel ? "public" : "not public");
     if (r.keyed) add(*r.keyed ? "keyed" : "not keyed");
     if (r.max_keys) add("max_keys " + std::to_string(*r.max_keys));
+    if (r.occupancy) add(*r.occupancy ? "occupancy" : "no occupancy");
+    if (r.webhooks) add(*r.webhooks ? "webhooks" : "no webhooks");
     if (r.conflate_ms) add("conflate " + std::to_string(*r.conflate_ms) + " ms");
     if (r.slow_consumer) add("slow_consumer " + std::string(slow_consumer_name(*r.slow_consumer)));
     return r.pattern + " (" + (opts.empty() ? "global settings" : opts) + ")";

@@ -63,6 +63,8 @@ struct channel_policy {
     std::size_t max_keys = 0;     // live keys a keyed channel may hold (0 when not keyed)
     std::int64_t conflate_ms = 0;  // at most one update per key per window to each subscriber; 0: none
     slow_consumer_mode slow_consumer = slow_consumer_mode::disconnect;
+    bool occupancy = false;  // subscribers get herald.occupancy with the channel's count
+    bool webhooks = true;    // channel.occupied/vacated webhooks are sent for it
 
     bool operator==(const channel_policy&) const = default;
 };
@@ -71,6 +73,12 @@ struct channel_policy {
 struct delivery_policy {
     std::int64_t conflate_ms = 0;
     slow_consumer_mode slow_consumer = slow_consumer_mode::disconnect;
+};
+
+// What presence does with a channel: occupancy to its subscribers, lifecycle webhooks to the app.
+struct presence_policy {
+    bool occupancy = false;
+    bool webhooks = true;
 };
 
 std::optional<slow_consumer_mode> parse_slow_consumer(std::string_view text);
@@ -93,6 +101,10 @@ public:
     storage_policy storage(std::string_view channel) const;
     // resolve()'s delivery part (conflation, slow consumers), asked when a stream opens a channel.
     delivery_policy delivery(std::string_view channel) const;
+    // resolve()'s presence part, asked by the presence service.
+    presence_policy presence(std::string_view channel) const;
+    // Whether any entry sets occupancy: true.
+    bool any_occupancy() const;
     const std::vector<channel_rule>& rules() const { return rules_; }
     // Why a publish does not fit its channel's policy: a key (or incr, delete) for a channel that
     // is not keyed (channel_not_keyed), or none for one that is (key_required); nullopt when it fits.

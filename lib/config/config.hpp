@@ -102,6 +102,8 @@ struct channel_rule {
     std::optional<std::size_t> max_keys;           // live keys of a keyed channel
     std::optional<std::int64_t> conflate_ms;       // conflation window of a keyed channel
     std::optional<slow_consumer_mode> slow_consumer;
+    std::optional<bool> occupancy;                 // subscribers get herald.occupancy (their count)
+    std::optional<bool> webhooks;                  // channel.occupied/vacated webhooks (default true)
 
     bool operator==(const channel_rule&) const = default;
 };

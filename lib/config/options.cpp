@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/config/channel_policies.hpp"
+#include "lib/presence/webhook_url.hpp"
 #include "lib/util/duration.hpp"
 #include "lib/util/url_mask.hpp"
 
@@ -137,6 +138,44 @@ const std::vector<option_spec> table = {
     {"auth.api_key", "api-key", "HERALD_API_KEY", value_kind::list,
      "API keys publishers and tools send as Authorization: Bearer on the internal listener.", {}, 0, 0, true, true,
      HERALD_FIELD(auth.api_keys)},
+    {"webhooks.url", "webhook-url", "HERALD_WEBHOOK_URLS", value_kind::list,
+     "Endpoints of the app (http://HOST:PORT/PATH, usually on loopback) that get lifecycle webhooks: "
+     "user.online/offline and channel.occupied/vacated, debounced, at least once (docs/lifecycle.md).",
+     {}, 0, 0, false, false, HERALD_FIELD(webhooks.urls)},
+    {"webhooks.events", "webhook-event", "HERALD_WEBHOOK_EVENTS", value_kind::list,
+     "The kinds sent: user.online, user.offline, channel.occupied, channel.vacated (default: all four). "
+     "resync is always sent.",
+     {}, 0, 0, false, false, HERALD_FIELD(webhooks.events)},
+    {"webhooks.secret", "webhook-secret", "HERALD_WEBHOOK_SECRET", value_kind::text,
+     "Key of the Herald-Signature header (HMAC-SHA256 over the timestamp and body); unset: unsigned.", {}, 0, 0,
+     true, false, HERALD_FIELD(webhooks.secret)},
+    {"webhooks.debounce", "webhook-debounce", "HERALD_WEBHOOK_DEBOUNCE", value_kind::millis,
+     "A user or channel that comes back within this long sends nothing (reloads, reconnects, deploys).", {}, 0,
+     10 * minute, false, false, HERALD_FIELD(webhooks.debounce_ms)},
+    {"webhooks.queue_size", "webhook-queue-size", "HERALD_WEBHOOK_QUEUE_SIZE", value_kind::count,
+     "Items waiting per endpoint; past it the queue is replaced by one resync item.", {}, 1, 10000000, false,
+     false, HERALD_FIELD(webhooks.queue_size)},
+    {"webhooks.batch_size", "webhook-batch-size", "HERALD_WEBHOOK_BATCH_SIZE", value_kind::count,
+     "Items per POST at most.", {}, 1, 10000, false, false, HERALD_FIELD(webhooks.batch_size)},
+    {"webhooks.timeout", "webhook-timeout", "HERALD_WEBHOOK_TIMEOUT", value_kind::millis,
+     "Time allowed for one POST, from connect to the answer; past it the POST failed.", {}, 100, 10 * minute,
+     false, false, HERALD_FIELD(webhooks.timeout_ms)},
+    {"webhooks.retry_min", "webhook-retry-min", "HERALD_WEBHOOK_RETRY_MIN", value_kind::millis,
+     "Wait after a failed POST before the retry; doubles (with jitter) up to webhooks.retry_max.", {}, 10,
+     10 * minute, false, false, HERALD_FIELD(webhooks.retry_min_ms)},
+    {"webhooks.retry_max", "webhook-retry-max", "HERALD_WEBHOOK_RETRY_MAX", value_kind::millis,
+     "Longest wait between retries.", {}, 10, hour, false, false, HERALD_FIELD(webhooks.retry_max_ms)},
+    {"webhooks.give_up", "webhook-give-up", "HERALD_WEBHOOK_GIVE_UP", value_kind::millis,
+     "An endpoint failing this long has its queue replaced by one resync item, retried until delivered.", {},
+     100, 24 * hour, false, false, HERALD_FIELD(webhooks.give_up_ms)},
+    {"presence.heartbeat_ttl", "presence-heartbeat-ttl", "HERALD_PRESENCE_HEARTBEAT_TTL", value_kind::millis,
+     "With Redis: a node that stops heartbeating (crashed) loses its users and subscribers after this long, "
+     "plus one sweep (a third of it).",
+     {}, 1000, 10 * minute, false, false, HERALD_FIELD(presence.heartbeat_ttl_ms)},
+    {"presence.occupancy_interval", "occupancy-interval", "HERALD_OCCUPANCY_INTERVAL", value_kind::millis,
+     "Channels with occupancy: true send herald.occupancy at most once per this interval, when the count "
+     "changed.",
+     {}, 100, minute, false, false, HERALD_FIELD(presence.occupancy_interval_ms)},
     {"shutdown.drain_window", "drain-window", "HERALD_DRAIN_WINDOW", value_kind::millis,
      "On SIGTERM, streams are told to reconnect spread over this window (with jitter), so clients do not "
      "all come back at once.",
@@ -349,6 +388,17 @@ void validate(const config& cfg, std::vector<problem>& problems) {
                             "must hold at least one event of limits.max_event_bytes (" +
                                 std::to_string(cfg.limits.max_event_bytes) + ") plus 64 bytes"});
     validate_channel_rules(cfg, problems);
+    for (const auto& u : cfg.webhooks.urls)
+        if (auto parsed = presence::parse_webhook_url(u); !parsed)
+            problems.push_back({"webhooks.url", "", u, parsed.err().message + "; " + parsed.err().hint});
+    for (const auto& e : cfg.webhooks.events)
+        if (e != "user.online" && e != "user.offline" && e != "channel.occupied" && e != "channel.vacated")
+            problems.push_back({"webhooks.events", "", e,
+                                "expected user.online, user.offline, channel.occupied or channel.vacated"});
+    if (cfg.webhooks.retry_min_ms > cfg.webhooks.retry_max_ms)
+        problems.push_back({"webhooks.retry_min", "", std::to_string(cfg.webhooks.retry_min_ms),
+                            "must not exceed webhooks.retry_max (" + std::to_string(cfg.webhooks.retry_max_ms) +
+                                " ms)"});
     if (cfg.broker != "memory" && cfg.broker.rfind("redis://", 0) != 0 && cfg.broker.rfind("rediss://", 0) != 0)
         problems.push_back({"broker", "", util::mask_url_credentials(cfg.broker),
                             "expected memory or redis://[:password@]host:port[/db]"});

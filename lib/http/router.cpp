@@ -21,6 +21,9 @@ constexpr entry table[] = {
     {"/v1/channels", "GET", route_id::channels_list, true, true},
     {"/v1/connections", "GET", route_id::connections, true, true},
     {"/v1/stats", "GET", route_id::stats, true, true},
+    {"/v1/presence", "GET", route_id::presence, true, true},
+    {"/v1/presence/users", "GET", route_id::presence_users, true, true},
+    {"/v1/presence/channels", "GET", route_id::presence_channels, true, true},
 };
 
 // Paths with one parameter between a prefix and a suffix: /v1/channels/{channel}/events. The first

@@ -28,6 +28,9 @@ enum class route_id {
     channel_latest,
     connections,
     stats,
+    presence,
+    presence_users,
+    presence_channels,
     cors_preflight,
 };
 

@@ -31,10 +31,14 @@ void presence_tracker::remove(subject kind, const std::string& name, std::int64_
     mark(key, e);
 }
 
-std::vector<node_count> presence_tracker::take_due(std::int64_t now_ms) {
+std::vector<node_count> presence_tracker::take_due(std::int64_t now_ms, std::size_t max) {
     std::vector<node_count> due;
     std::vector<std::string> still;
     for (auto& key : dirty_) {
+        if (due.size() >= max) {
+            still.push_back(std::move(key));
+            continue;
+        }
         auto it = entries_.find(key);
         if (it == entries_.end()) continue;
         auto& e = it->second;
@@ -78,9 +82,10 @@ void presence_tracker::failed(const std::vector<node_count>& sent) {
 }
 
 void presence_tracker::report_all() {
+    // What the store holds is unknown now: every count, zeros included, differs from it.
     for (auto& [key, e] : entries_) {
-        e.reported = 0;
-        if (e.count > 0) mark(key, e);
+        e.reported = unknown;
+        mark(key, e);
     }
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -28,11 +29,13 @@ public:
     void remove(subject kind, const std::string& name, std::int64_t now_ms);
 
     // The counts the store must hear now: keys whose count differs from the one last reported,
-    // except those at 0 for less than the debounce window and those already in flight.
-    std::vector<node_count> take_due(std::int64_t now_ms);
+    // except those at 0 for less than the debounce window and those already in flight; at most
+    // `max` of them (the rest at the next call).
+    std::vector<node_count> take_due(std::int64_t now_ms, std::size_t max = SIZE_MAX);
     void confirmed(const std::vector<node_count>& sent);
     void failed(const std::vector<node_count>& sent);
-    // Report every count again (the store lost them, e.g. Redis restarted empty).
+    // Report every count again, zeros included (the store may have lost them: Redis restarted
+    // empty, this node was swept, a write was lost with its connection).
     void report_all();
 
     // This node's count of a key (0 when none).
@@ -49,6 +52,7 @@ private:
         bool dirty = false;
         bool in_flight = false;
     };
+    static constexpr std::uint64_t unknown = UINT64_MAX;  // a `reported` the store may or may not hold
     static std::string key_of(subject kind, const std::string& name);
     void mark(const std::string& key, entry& e);
     void settle(const node_count& sent, bool ok);

@@ -40,7 +40,10 @@ std::vector<lifecycle_event> webhook_queue::take(std::int64_t now_ms) {
 
 void webhook_queue::delivered(std::int64_t) {
     if (!in_flight()) return;
-    if (!in_flight_orphaned_) {
+    if (!in_flight_orphaned_ && in_flight_ > 0) {
+        for (std::size_t i = 0; i < in_flight_; ++i)
+            last_delivered_position_ = std::max(last_delivered_position_, items_[i].position);
+        last_delivered_id_ = items_[in_flight_ - 1].id();
         items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(in_flight_));
         counts_.sent += in_flight_;
     }

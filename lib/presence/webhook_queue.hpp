@@ -73,6 +73,10 @@ public:
     std::uint64_t failing_attempts() const { return streak_failures_; }
     std::int64_t failing_since_ms() const { return streak_start_ms_; }
     const webhook_queue_counts& counts() const { return counts_; }
+    // The newest position among the items the app acknowledged (0: none yet), and the id of the
+    // last acknowledged item (empty: none yet).
+    std::uint64_t last_delivered_position() const { return last_delivered_position_; }
+    const std::string& last_delivered_id() const { return last_delivered_id_; }
 
 private:
     void replace_with_resync(const std::string& reason, std::int64_t now_ms);
@@ -90,6 +94,8 @@ private:
     std::uint64_t streak_failures_ = 0;
     std::int64_t streak_start_ms_ = 0;
     webhook_queue_counts counts_;
+    std::uint64_t last_delivered_position_ = 0;
+    std::string last_delivered_id_;
 };
 
 }  // namespace herald::presence

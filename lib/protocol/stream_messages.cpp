@@ -16,6 +16,10 @@ std::string gap_members(std::string_view channel, std::string_view epoch, std::u
            ",\"to\":" + std::to_string(to);
 }
 
+std::string occupancy_members(std::string_view channel, std::uint64_t subscribers) {
+    return "\"channel\":" + json_quote(channel) + ",\"subscribers\":" + std::to_string(subscribers);
+}
+
 std::string expiring_members(std::int64_t exp_ms, std::int64_t expires_in_ms) {
     return "\"exp\":" + std::to_string(exp_ms / 1000) + ",\"expires_in_ms\":" + std::to_string(expires_in_ms);
 }

@@ -18,6 +18,8 @@ std::string reset_members(std::string_view channel, std::string_view reason, std
 // "channel","epoch","from","to": herald.gap / op gap: a slow consumer's queued events from..to
 // (offsets, inclusive) were dropped; the position is now `to`.
 std::string gap_members(std::string_view channel, std::string_view epoch, std::uint64_t from, std::uint64_t to);
+// "channel","subscribers": herald.occupancy / op occupancy: the channel's subscribers on every node.
+std::string occupancy_members(std::string_view channel, std::uint64_t subscribers);
 // "exp" (seconds), "expires_in_ms": herald.auth_expiring / op auth_expiring.
 std::string expiring_members(std::int64_t exp_ms, std::int64_t expires_in_ms);
 // "code","name","reason","reconnect","cursor" (null when empty): herald.disconnect.

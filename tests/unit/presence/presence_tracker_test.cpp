@@ -86,6 +86,31 @@ TEST(PresenceTracker, ReportAllSendsEveryPresentCountAgain) {
     EXPECT_EQ(present, std::vector<std::string>{"a"});
 }
 
+TEST(PresenceTracker, ReportAllIncludesAZeroWaitingForItsWindow) {
+    presence_tracker t(1000);
+    t.add(subject::user, "gone", 0);
+    t.confirmed(t.take_due(0));
+    t.remove(subject::user, "gone", 10);
+    t.report_all();
+    EXPECT_TRUE(t.take_due(500).empty());  // still within its window
+    auto due = t.take_due(1010);
+    EXPECT_EQ(names(due), (pairs{{"u:gone", 0}}));
+    t.confirmed(due);
+    EXPECT_EQ(t.tracked(), 0u);
+}
+
+TEST(PresenceTracker, TakesAtMostMaxAndLeavesTheRestForTheNextCall) {
+    presence_tracker t(0);
+    for (int i = 0; i < 5; ++i) t.add(subject::user, std::to_string(i), 0);
+    auto first = t.take_due(0, 3);
+    EXPECT_EQ(first.size(), 3u);
+    t.confirmed(first);
+    auto rest = t.take_due(0, 3);
+    EXPECT_EQ(rest.size(), 2u);
+    t.confirmed(rest);
+    EXPECT_TRUE(t.take_due(0).empty());
+}
+
 TEST(PresenceTracker, UnmatchedRemovesAndSameNamesOfTwoKindsStayApart) {
     presence_tracker t(0);
     t.remove(subject::user, "ghost", 0);
