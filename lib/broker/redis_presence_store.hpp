@@ -20,7 +20,7 @@
 //   heartbeat lapsed, Redis restarted empty, or the connection dropped, so a write may be lost): the
 //   caller must then apply() all its counts again (a count that is still there causes nothing).
 // - Bounds: apply() sends at most 1,000 counts per script (more are sent as several scripts, in
-//   order; each key's change is atomic). A name must be 1..4,096 bytes and a count at most 2^53,
+//   order; each key's change is atomic). A name must be 1..65,536 bytes and a count at most 2^53,
 //   else apply() answers invalid_parameter and changes nothing. page() refuses a limit over 1,000,
 //   totals() more than 1,000 names (invalid_parameter). sweep() removes about 1,000 counts per
 //   script and runs scripts until none are left, so Redis is never blocked long by a big node.
@@ -54,7 +54,7 @@ struct redis_presence_options {
 class redis_presence_store final : public presence::presence_store {
 public:
     static constexpr std::size_t max_batch = 1000;       // counts per apply script; page limit; totals names
-    static constexpr std::size_t max_name_bytes = 4096;
+    static constexpr std::size_t max_name_bytes = 65536;  // above any token sub or channel name
 
     // Parses `url` and starts connecting; an error only for a URL it cannot use.
     static model::result<std::unique_ptr<redis_presence_store>> create(std::string_view url,

@@ -325,7 +325,7 @@ TEST_F(RedisPresenceStore, RefusesWhatIsOutOfBounds) {
     ASSERT_FALSE(empty);
     EXPECT_EQ(empty.err().code, "invalid_parameter");
     EXPECT_EQ(totals(*a, subject::user, {"ok"}).value(), std::vector<std::uint64_t>{0});  // nothing applied
-    EXPECT_FALSE(apply(*a, {user(std::string(5000, 'x'), 1)}));
+    EXPECT_FALSE(apply(*a, {user(std::string(70000, 'x'), 1)}));
     EXPECT_FALSE(totals(*a, subject::user, std::vector<std::string>(1001, "x")));
     EXPECT_FALSE(heartbeat(*a, 0));
     // Many counts in one apply go as several scripts, in order.
@@ -335,6 +335,10 @@ TEST_F(RedisPresenceStore, RefusesWhatIsOutOfBounds) {
     ASSERT_TRUE(r) << r.err().message;
     ASSERT_EQ(r->size(), 2300u);
     for (std::size_t i = 0; i < r->size(); ++i) EXPECT_EQ((*r)[i].position, i + 1);
+    // A long user id (a token's sub can be several KB) is taken.
+    auto long_name = apply(*a, {user(std::string(6000, 'y'), 1)});
+    ASSERT_TRUE(long_name) << long_name.err().message;
+    EXPECT_EQ(long_name->size(), 1u);
 }
 
 TEST_F(RedisPresenceStore, AStoppedRedisAnswers503UntilItIsBack) {
