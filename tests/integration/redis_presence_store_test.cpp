@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tests/support/redis_server.hpp"
+#include "tests/unit/broker/redis_probe.hpp"
 
 namespace herald::test {
 namespace {
@@ -76,9 +77,9 @@ protected:
         if (!redis_server::available()) GTEST_SKIP() << redis_server::skip_reason();
         ASSERT_TRUE(redis_.start()) << "redis-server did not start";
     }
-    std::unique_ptr<redis_presence_store> node() {
+    std::unique_ptr<redis_presence_store> node(std::chrono::milliseconds command_timeout = 1000ms) {
         broker::redis_presence_options o;
-        o.command_timeout = 1000ms;
+        o.command_timeout = command_timeout;
         o.reconnect_max = 200ms;
         auto s = redis_presence_store::create(redis_.url(), o);
         EXPECT_TRUE(s) << s.err().message;
@@ -366,6 +367,27 @@ TEST_F(RedisPresenceStore, AStoppedRedisAnswers503UntilItIsBack) {
     ASSERT_EQ(back->size(), 1u);
     EXPECT_EQ((*back)[0].kind, change_kind::user_online);
     EXPECT_EQ(page(*a, subject::user, "", 10)->entries.size(), 1u);
+}
+
+TEST_F(RedisPresenceStore, AHungRedisAnswersBrokerTimeoutWithinTheDeadline) {
+    auto a = node(300ms);
+    ASSERT_TRUE(heartbeat(*a, 30000));
+    ASSERT_EQ(apply(*a, {channel("news", 1)})->size(), 1u);
+    redis_freeze freeze(redis_.port());
+    ASSERT_TRUE(freeze.valid());
+    freeze.freeze();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto hung = page(*a, subject::channel, "", 10);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "answered by the deadline, not hung";
+    ASSERT_FALSE(hung);
+    EXPECT_EQ(hung.err().status, 503);
+    EXPECT_EQ(hung.err().code, "broker_timeout") << hung.err().message;
+    freeze.thaw();
+    ASSERT_FALSE(a->wait_connected(5s));
+    // The connection was recycled: a write may have been lost, so the heartbeat asks for the counts.
+    EXPECT_FALSE(heartbeat(*a, 30000).value());
+    EXPECT_EQ(describe(apply(*a, {channel("news", 1)}).value()), "");  // Redis kept them
+    EXPECT_EQ(totals(*a, subject::channel, {"news"}).value(), std::vector<std::uint64_t>{1});
 }
 
 }  // namespace
