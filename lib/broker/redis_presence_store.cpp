@@ -311,15 +311,19 @@ struct redis_presence_store::impl {
     }
 
     // One sweep script, then another while it says gone counts are left; the transitions of all.
+    // When a later script fails, the transitions of those before it are the answer (the counts left
+    // stay for the next sweep), so none is lost with the error.
     void sweep(std::shared_ptr<std::vector<presence_change>> so_far, int runs, changes_callback done) {
         if (!cmd.ready()) return done(unavailable("sweep presence"));
         eval(sweep_s,
              {key("nodes"), key("seq"), sum_key(subject::user), names_key(subject::user), sum_key(subject::channel),
               names_key(subject::channel), key("gone"), key("gone_seq")},
              {q, std::to_string(sweep_budget)}, [this, so_far, runs, done = std::move(done)](redisReply* r) mutable {
-                 if (!r) return done(unavailable("sweep presence"));
-                 auto changes = decode_changes(r, 1);
-                 if (!changes || r->element[0]->type != REDIS_REPLY_INTEGER) return done(refused("sweep presence", r));
+                 auto changes = r ? decode_changes(r, 1) : std::nullopt;
+                 if (!changes || r->element[0]->type != REDIS_REPLY_INTEGER) {
+                     if (!so_far->empty()) return done(std::move(*so_far));
+                     return done(r ? refused("sweep presence", r) : unavailable("sweep presence"));
+                 }
                  so_far->insert(so_far->end(), std::make_move_iterator(changes->begin()),
                                 std::make_move_iterator(changes->end()));
                  if (r->element[0]->integer == 1 && runs + 1 < max_sweep_runs)

@@ -19,11 +19,16 @@
 // - heartbeat() answers true, or false when this node's counts in Redis may be gone (swept after its
 //   heartbeat lapsed, Redis restarted empty, or the connection dropped, so a write may be lost): the
 //   caller must then apply() all its counts again (a count that is still there causes nothing).
-// - Bounds: apply() sends at most 1,000 counts per script (more are sent as several scripts, in
-//   order; each key's change is atomic). A name must be 1..65,536 bytes and a count at most 2^53,
-//   else apply() answers invalid_parameter and changes nothing. page() refuses a limit over 1,000,
+// - Bounds: apply() sends at most 1,000 counts per script (more go as several scripts, in order;
+//   each key's change is atomic). A name must be 1..65,536 bytes and a count at most 2^53, else
+//   apply() answers invalid_parameter and changes nothing. page() refuses a limit over 1,000,
 //   totals() more than 1,000 names (invalid_parameter). sweep() removes about 1,000 counts per
-//   script and runs scripts until none are left, so Redis is never blocked long by a big node.
+//   script and runs scripts until none are left, so Redis is never blocked long by a big node; if
+//   a later script fails, the transitions of the ones before are its answer.
+// - Lost replies: an apply() answering an error may still have been applied (the reply was lost
+//   with the connection, or a later script of a big apply failed): the transitions it caused are
+//   then never reported. Callers that must not miss one treat a failed apply as "transitions may
+//   be missing" (tell the app to resync); repeating the apply is safe but reports nothing new.
 // - Positions come from one Redis counter: a Redis that restarted empty starts them again at 1
 //   (with every count gone, so heartbeat() answers false and nodes report their counts again).
 #pragma once
