@@ -65,12 +65,15 @@ TEST(WebhookQueue, BatchesInOrderOneInFlight) {
     EXPECT_EQ(f.q.depth(), 0u);
     EXPECT_EQ(f.q.counts().sent, 5u);
     EXPECT_EQ(f.q.counts().retries, 0u);
+    EXPECT_EQ(f.q.last_delivered_position(), 5u);
+    EXPECT_EQ(f.q.last_delivered_id(), "n1-5");
 }
 
 TEST(WebhookQueue, FailedBatchIsRetriedWithTheSameItemsAfterBackoff) {
     fixture f(opts(100, 2));
     f.q.push(ev(1), 0);
     EXPECT_EQ(seqs(f.q.take(0)), (std::vector<std::uint64_t>{1}));
+    EXPECT_EQ(f.q.last_delivered_id(), "");
     f.q.push(ev(2), 0);
     f.q.push(ev(3), 0);
     EXPECT_EQ(f.q.failed(10), failure_outcome::will_retry);
@@ -82,6 +85,7 @@ TEST(WebhookQueue, FailedBatchIsRetriedWithTheSameItemsAfterBackoff) {
     EXPECT_EQ(seqs(f.q.take(120)), (std::vector<std::uint64_t>{2, 3}));
     EXPECT_EQ(f.q.counts().retries, 1u);
     EXPECT_EQ(f.q.counts().failures, 1u);
+    EXPECT_EQ(f.q.last_delivered_id(), "n1-1");
 }
 
 TEST(WebhookQueue, BackoffDoublesUpToTheMaximumWithJitter) {
