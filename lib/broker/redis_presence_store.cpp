@@ -170,8 +170,8 @@ struct redis_presence_store::impl {
                                                  " did not answer within " +
                                                  std::to_string(opts.command_timeout.count()) + " ms");
         auto why = error_text();
-        return model::errors::unavailable("cannot " + what + ": Redis at " + url.display() + " is unavailable" +
-                                              (why.empty() ? "" : " (" + why + ")"),
+        return model::errors::unavailable("cannot " + what + ": Redis at " + url.display() +
+                                              (why.empty() ? " is not connected yet" : " is unavailable (" + why + ")"),
                                           "herald reconnects by itself; retry shortly");
     }
     model::error refused(const std::string& what, const redisReply* r) const {
