@@ -82,6 +82,12 @@ export interface HeraldKeyedChange {
   reset?: boolean;
 }
 
+/** A channel with the policy occupancy: true: how many subscribers (connections) it has across herald's nodes. */
+export interface HeraldOccupancy {
+  channel: string;
+  subscribers: number;
+}
+
 export interface HeraldError {
   code: string;
   message?: string;
@@ -98,6 +104,7 @@ export interface HeraldClientEventMap {
   open: CustomEvent<{ leader: boolean }>;
   close: CustomEvent<{ code?: number; reason?: string; closed?: boolean; error?: string }>;
   keyed: CustomEvent<HeraldKeyedChange>;
+  occupancy: CustomEvent<HeraldOccupancy>;
   role: CustomEvent<{ leader: boolean }>;
   expiring: CustomEvent<{ exp: number; expires_in_ms: number }>;
   error: CustomEvent<HeraldError>;

@@ -1,5 +1,6 @@
 // herald browser client: one API over WebSocket or EventSource, reconnects with jittered backoff
-// that resume from the last position, herald.reset / herald.gap / herald.disconnect as events,
+// that resume from the last position, herald.reset / herald.gap / herald.disconnect /
+// herald.occupancy as events,
 // keyed channels as live Maps, a token hook called before every connect, and one connection for
 // all tabs of an origin (leader elected with Web Locks, events fanned out over BroadcastChannel).
 // No dependencies. See README.md for usage and herald's docs/api.md for the wire formats.
@@ -136,6 +137,7 @@ export class HeraldClient extends EventTarget {
     this._maps = new Map();      // channel -> Map(key -> value)
     this._latest = new Map();    // keyed channel -> Map(key -> its latest event): what a new tab gets
     this._recent = new Map();    // other channel -> its last RECENT events: for a new tab's since
+    this._occupancy = new Map(); // channel -> its latest subscriber count (herald.occupancy): for a new tab
     this._waiting = null;        // a new follower's messages until the leader's state comes
     this._waitTimer = null;
     this._conn = null;           // the live transport (leader or unshared only)
@@ -245,7 +247,7 @@ export class HeraldClient extends EventTarget {
     if (since === 'earliest' || since === 'latest') {
       for (const list of this._recent.values()) events.push(...(since === 'latest' ? list.slice(-1) : list));
     }
-    return { pos: [...this._pos], cursor: this._cursor, open: this._open, events };
+    return { pos: [...this._pos], cursor: this._cursor, open: this._open, events, occupancy: [...this._occupancy] };
   }
 
   // A new follower applies the leader's state, then what the broadcast brought meanwhile. The
@@ -264,9 +266,10 @@ export class HeraldClient extends EventTarget {
     for (const [ch, p] of state.pos || []) if (newer(this._pos.get(ch), p)) this._pos.set(ch, p);
     if (state.cursor) this._cursor = state.cursor;
     for (const ev of state.events || []) this._apply({ t: 'event', ev });
+    for (const [channel, subscribers] of state.occupancy || []) this._apply({ t: 'occupancy', channel, subscribers });
     const epochs = new Map((state.pos || []).map(([ch, p]) => [ch, p.epoch]));
     for (const m of queued) {
-      if (m.t === 'reset' || m.t === 'gap') continue;
+      if (m.t === 'reset' || m.t === 'gap' || m.t === 'occupancy') continue;  // the state has the latest count
       // An event from before a reset the state already reflects belongs to the old epoch.
       if (m.t === 'event' && m.ev && epochs.has(m.ev.channel) && epochs.get(m.ev.channel) !== m.ev.epoch) continue;
       this._apply(m);
@@ -363,6 +366,14 @@ export class HeraldClient extends EventTarget {
         if (newer(this._seen.get(d.channel), p)) this._seen.set(d.channel, p);
         if (msg.cursor) this._cursor = msg.cursor;
         this._fire('gap', d);
+        return true;
+      }
+      case 'occupancy': {
+        // A channel with occupancy: true: its subscriber count across herald's nodes (connections,
+        // not tabs: shared tabs are one). Every tab relays the leader's latest count.
+        if (typeof msg.channel !== 'string' || !Number.isSafeInteger(msg.subscribers) || msg.subscribers < 0) return false;
+        this._occupancy.set(msg.channel, msg.subscribers);
+        this._fire('occupancy', { channel: msg.channel, subscribers: msg.subscribers });
         return true;
       }
       case 'disconnect':
@@ -540,6 +551,9 @@ export class HeraldClient extends EventTarget {
       case 'gap':
         this._emit({ t: 'gap', detail: { channel: m.channel, epoch: m.epoch, from: m.from, to: m.to } });
         return;
+      case 'occupancy':
+        this._emit({ t: 'occupancy', channel: m.channel, subscribers: m.subscribers });
+        return;
       case 'auth_expiring':
         // Renew before exp when there is a token function; herald answers 'refreshed'.
         if (typeof this._o.token === 'function') {
@@ -606,6 +620,10 @@ export class HeraldClient extends EventTarget {
     es.addEventListener('herald.gap', (e) => {
       const d = json(e);
       if (!conn.dead && d) this._emit({ t: 'gap', detail: d, cursor: e.lastEventId });
+    });
+    es.addEventListener('herald.occupancy', (e) => {
+      const d = json(e);
+      if (!conn.dead && d) this._emit({ t: 'occupancy', channel: d.channel, subscribers: d.subscribers });
     });
     es.addEventListener('herald.auth_expiring', (e) => {
       const d = json(e);

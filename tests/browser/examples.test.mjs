@@ -2,11 +2,13 @@
 // checked as a person sees them: the unread badge shows 0, 3 after three "Send me a message"
 // clicks, 0 after "Mark all read", the right count after a reload and in a second tab (which shares
 // the first tab's one connection); a posted headline appears in the news feed once, survives a
-// reload, and headlines posted while the connection was cut show up once it is back; the ticker
+// reload, and headlines posted while the connection was cut show up once it is back; "N watching"
+// counts connections, not tabs (two tabs of one browser share one: "1 watching"; a second browser
+// makes it 2 in every tab, 1 again once it closes); the ticker
 // shows every symbol herald holds with a price that keeps changing, conflated (fewer updates than
 // published), and again after a cut. Plus the app's refusals (no session, another origin, bad input).
 // Started by run.sh, which gives this file a herald of its own with the arguments of the line below
-// (examples/herald.json: prices keyed and conflated, user:* keyed, news with history; auth on with
+// (examples/herald.json: prices keyed and conflated, user:* keyed, news with history and occupancy; auth on with
 // a secret made for the run). The test starts the app itself on HERALD_PAGE_PORT with that secret,
 // publishing to herald's internal listener, its pages connecting to herald through the harness
 // proxy (so the test can cut the connection).
@@ -36,6 +38,8 @@ const pricesPolicy = CONFIG.channels.find((c) => c.pattern === 'prices');
 assert.ok(pricesPolicy && pricesPolicy.keyed && pricesPolicy.conflate, 'examples/herald.json has a keyed, conflated prices');
 const CONFLATE_MS = Number(/^(\d+)ms$/.exec(pricesPolicy.conflate)?.[1]);
 assert.ok(CONFLATE_MS > 0, `prices conflate '${pricesPolicy.conflate}' is in ms`);
+assert.ok(CONFIG.channels.some((c) => c.pattern === 'news' && c.occupancy === true), 'examples/herald.json: news has occupancy');
+const COUNT_MS = WAIT_MS + 3000;  // a count follows within herald's default 1 s interval; generous for CI
 
 // ---------------------------------------------------------------- the app
 
@@ -250,6 +254,39 @@ if (session.ok) {
     assert.deepEqual(await headlines(page), [h3, h2, h1, h0], 'what was posted while cut, once each, newest first');
     await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-news.png') });
     await page.context().close();
+  });
+
+  await check('news: "N watching" counts connections: two tabs of one browser are 1, a second browser makes 2, then 1', async () => {
+    const watching = (page, n, what) => waitText(page, '#watching', `${n} watching`, what, COUNT_MS);
+    const tab1 = await newPage();
+    await tab1.goto(`${APP}/news`, { timeout: WAIT_MS });
+    await waitStatus(tab1, 'live');
+    await watching(tab1, 1, 'the first tab shows 1 watching');
+
+    // A second tab of the same browser joins the first tab's connection: still one subscriber.
+    const tab2 = await tab1.context().newPage();
+    await tab2.goto(`${APP}/news`, { timeout: WAIT_MS });
+    await waitStatus(tab2, 'live');
+    await watching(tab2, 1, 'the second tab shows the shared connection\'s count, 1 watching');
+    const onNews = async () => JSON.parse((await getInternal('/v1/connections')).body).connections
+      .filter((c) => c.channels.includes('news')).length;
+    assert.equal(await onNews(), 1, 'one connection to herald on news for two tabs');
+    await new Promise((r) => setTimeout(r, 1500));  // past an interval: the count stays 1
+    for (const t of [tab1, tab2]) assert.equal(await t.textContent('#watching'), '1 watching');
+
+    // Another browser (a context of its own: no shared locks) has a connection of its own.
+    const other = await newPage();
+    await other.goto(`${APP}/news`, { timeout: WAIT_MS });
+    await waitStatus(other, 'live');
+    for (const [t, name] of [[tab1, 'first'], [tab2, 'second'], [other, "other browser's"]]) {
+      await watching(t, 2, `the ${name} tab shows 2 watching`);
+    }
+    assert.equal(await onNews(), 2);
+    await tab1.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-watching.png') });
+
+    await other.context().close();
+    for (const [t, name] of [[tab1, 'first'], [tab2, 'second']]) await watching(t, 1, `the ${name} tab shows 1 watching again`);
+    await tab1.context().close();
   });
 
   await check('ticker: every symbol herald holds, prices that change, conflated, and again after a cut', async () => {
