@@ -52,7 +52,12 @@ webhook_sender::webhook_sender(asio::io_context& io, presence::webhook_url url, 
       log_(std::move(log)),
       random_(std::random_device{}()),
       queue_(queue_options(cfg, node_), std::move(next_seq),
-             [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }),
+             [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); },
+             [] {
+                 return std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+             }),
       resolver_(io),
       retry_timer_(io) {}
 
@@ -67,7 +72,7 @@ std::int64_t webhook_sender::now_ms() const {
 
 void webhook_sender::push(presence::lifecycle_event item) {
     if (stopped_) return;
-    if (queue_.push(std::move(item), now_ms()) == presence::push_outcome::overflowed)
+    if (queue_.push(std::move(item)) == presence::push_outcome::overflowed)
         log_->warn("webhook {}: queue full ({} items); dropped the queue, the app gets one resync (reason queue_overflow)",
                    shown(url_), capacity_);
     sync_metrics();
@@ -131,6 +136,7 @@ void webhook_sender::send(std::vector<presence::lifecycle_event> batch) {
     request_.prepare_payload();
     if (stream_ && stream_->socket().is_open()) {
         reused_ = true;
+        stream_->expires_after(std::chrono::milliseconds(timeout_ms_));  // connect to answer: one deadline
         write_request();
     } else {
         connect_and_write();
@@ -155,7 +161,6 @@ void webhook_sender::connect_and_write() {
 }
 
 void webhook_sender::write_request() {
-    stream_->expires_after(std::chrono::milliseconds(timeout_ms_));
     parser_.emplace();
     parser_->body_limit(1 << 20);
     buffer_.clear();

@@ -7,8 +7,12 @@
 
 namespace herald::presence {
 
-webhook_queue::webhook_queue(webhook_queue_options options, sequence_source next_seq, jitter_source jitter)
-    : options_(std::move(options)), next_seq_(std::move(next_seq)), jitter_(std::move(jitter)) {
+webhook_queue::webhook_queue(webhook_queue_options options, sequence_source next_seq, jitter_source jitter,
+                             wall_clock unix_ms)
+    : options_(std::move(options)),
+      next_seq_(std::move(next_seq)),
+      jitter_(std::move(jitter)),
+      unix_ms_(std::move(unix_ms)) {
     options_.capacity = std::max<std::size_t>(options_.capacity, 1);
     options_.batch_size = std::max<std::size_t>(options_.batch_size, 1);
     options_.retry_min_ms = std::max<std::int64_t>(options_.retry_min_ms, 1);
@@ -16,11 +20,11 @@ webhook_queue::webhook_queue(webhook_queue_options options, sequence_source next
     options_.give_up_ms = std::max<std::int64_t>(options_.give_up_ms, 0);
 }
 
-push_outcome webhook_queue::push(lifecycle_event item, std::int64_t now_ms) {
+push_outcome webhook_queue::push(lifecycle_event item) {
     newest_position_ = std::max(newest_position_, item.position);
     if (items_.size() >= options_.capacity) {
         ++counts_.dropped;  // the arriving item
-        replace_with_resync("queue_overflow", now_ms);
+        replace_with_resync("queue_overflow");
         return push_outcome::overflowed;
     }
     items_.push_back(std::move(item));
@@ -67,7 +71,7 @@ failure_outcome webhook_queue::failed(std::int64_t now_ms) {
         // A lone resync already stands for everything lost: keep it (same id), keep retrying it.
         const bool lone_resync = items_.size() == 1 && items_.front().type == "resync";
         if (!lone_resync) {
-            replace_with_resync("unreachable", now_ms);
+            replace_with_resync("unreachable");
             outcome = failure_outcome::gave_up;
         }
         // The next give-up is give_up_ms from now; the backoff keeps its length.
@@ -77,7 +81,7 @@ failure_outcome webhook_queue::failed(std::int64_t now_ms) {
     return outcome;
 }
 
-void webhook_queue::replace_with_resync(const std::string& reason, std::int64_t now_ms) {
+void webhook_queue::replace_with_resync(const std::string& reason) {
     counts_.dropped += items_.size();
     items_.clear();
     if (in_flight_ > 0) {
@@ -91,7 +95,7 @@ void webhook_queue::replace_with_resync(const std::string& reason, std::int64_t 
     resync.position = newest_position_;
     resync.node = options_.node;
     resync.node_seq = next_seq_();
-    resync.at_ms = now_ms;
+    resync.at_ms = unix_ms_ ? unix_ms_() : 0;
     items_.push_back(std::move(resync));
     ++counts_.resyncs;
 }

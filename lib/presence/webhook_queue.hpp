@@ -1,6 +1,7 @@
 // One webhook endpoint's delivery queue: what to POST next, when to retry, and what to do when the
 // app cannot keep up or cannot be reached. Pure logic: no I/O, no clock reads (every call gets
-// `now_ms`, a monotonic time in ms), randomness injected; one thread at a time (the sender's).
+// `now_ms`, a monotonic time in ms; the wall clock for a resync's `at` and the randomness are
+// injected); one thread at a time (the sender's).
 //
 // - Items wait in order, at most `capacity` of them. take() hands out a batch of the oldest
 //   `batch_size` at most; one batch is in flight at a time. delivered() removes it; failed()
@@ -55,10 +56,11 @@ class webhook_queue {
 public:
     using sequence_source = std::function<std::uint64_t()>;  // the node's next node_seq
     using jitter_source = std::function<double()>;           // uniform in [0, 1)
+    using wall_clock = std::function<std::int64_t()>;        // ms since the Unix epoch, for `at`
 
-    webhook_queue(webhook_queue_options options, sequence_source next_seq, jitter_source jitter);
+    webhook_queue(webhook_queue_options options, sequence_source next_seq, jitter_source jitter, wall_clock unix_ms);
 
-    push_outcome push(lifecycle_event item, std::int64_t now_ms);
+    push_outcome push(lifecycle_event item);
     // The batch to POST now, or empty: nothing waits, a batch is in flight, or in backoff.
     std::vector<lifecycle_event> take(std::int64_t now_ms);
     // The outcome of the in-flight batch.
@@ -79,12 +81,13 @@ public:
     const std::string& last_delivered_id() const { return last_delivered_id_; }
 
 private:
-    void replace_with_resync(const std::string& reason, std::int64_t now_ms);
+    void replace_with_resync(const std::string& reason);
     std::int64_t backoff_ms(std::uint64_t failures);
 
     webhook_queue_options options_;
     sequence_source next_seq_;
     jitter_source jitter_;
+    wall_clock unix_ms_;
     std::deque<lifecycle_event> items_;
     std::size_t in_flight_ = 0;        // the first in_flight_ items are being POSTed
     bool in_flight_orphaned_ = false;  // the in-flight batch was dropped; its outcome changes nothing

@@ -12,6 +12,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -214,6 +215,8 @@ TEST(WebhookSender, OverflowBecomesExactlyOneResyncThenNewItems) {
     EXPECT_EQ(items[0].at("reason"), "queue_overflow");
     EXPECT_EQ(items[0].at("position"), 1004) << "the newest position the queue saw";
     EXPECT_FALSE(items[0].contains("user"));
+    const std::int64_t at = items[0].at("at"), now_ms = std::time(nullptr) * std::int64_t{1000};
+    EXPECT_LT(std::abs(at - now_ms), 60000) << "a resync's `at` is wall-clock ms";
     EXPECT_EQ(items[1].at("user"), "e");
     EXPECT_EQ(h.read(h.counters.webhook_resyncs), 1u);
 }

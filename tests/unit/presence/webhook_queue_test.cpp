@@ -13,9 +13,11 @@ namespace {
 struct fixture {
     std::uint64_t seq = 100;  // the node's shared sequence: resyncs take 101, 102, ...
     double jitter = 0.0;
+    std::int64_t wall_ms = 1733500000000;  // the resync's `at`
     webhook_queue q;
     explicit fixture(webhook_queue_options o)
-        : q(with_node(std::move(o)), [this] { return ++seq; }, [this] { return jitter; }) {}
+        : q(with_node(std::move(o)), [this] { return ++seq; }, [this] { return jitter; },
+            [this] { return wall_ms; }) {}
     static webhook_queue_options with_node(webhook_queue_options o) {
         o.node = "n1";
         return o;
@@ -50,7 +52,7 @@ std::vector<std::uint64_t> seqs(const std::vector<lifecycle_event>& batch) {
 
 TEST(WebhookQueue, BatchesInOrderOneInFlight) {
     fixture f(opts(100, 2));
-    for (std::uint64_t i = 1; i <= 5; ++i) EXPECT_EQ(f.q.push(ev(i), 0), push_outcome::queued);
+    for (std::uint64_t i = 1; i <= 5; ++i) EXPECT_EQ(f.q.push(ev(i)), push_outcome::queued);
     EXPECT_EQ(f.q.depth(), 5u);
     auto b = f.q.take(0);
     EXPECT_EQ(seqs(b), (std::vector<std::uint64_t>{1, 2}));
@@ -71,11 +73,11 @@ TEST(WebhookQueue, BatchesInOrderOneInFlight) {
 
 TEST(WebhookQueue, FailedBatchIsRetriedWithTheSameItemsAfterBackoff) {
     fixture f(opts(100, 2));
-    f.q.push(ev(1), 0);
+    f.q.push(ev(1));
     EXPECT_EQ(seqs(f.q.take(0)), (std::vector<std::uint64_t>{1}));
     EXPECT_EQ(f.q.last_delivered_id(), "");
-    f.q.push(ev(2), 0);
-    f.q.push(ev(3), 0);
+    f.q.push(ev(2));
+    f.q.push(ev(3));
     EXPECT_EQ(f.q.failed(10), failure_outcome::will_retry);
     EXPECT_EQ(f.q.next_attempt_ms(), 110);
     EXPECT_TRUE(f.q.take(109).empty()) << "retried before the backoff ended";
@@ -90,7 +92,7 @@ TEST(WebhookQueue, FailedBatchIsRetriedWithTheSameItemsAfterBackoff) {
 
 TEST(WebhookQueue, BackoffDoublesUpToTheMaximumWithJitter) {
     fixture f(opts(100, 10));
-    f.q.push(ev(1), 0);
+    f.q.push(ev(1));
     std::int64_t now = 0;
     std::vector<std::int64_t> delays;
     for (int i = 0; i < 6; ++i) {
@@ -110,7 +112,7 @@ TEST(WebhookQueue, BackoffDoublesUpToTheMaximumWithJitter) {
     f.q.delivered(now);
     EXPECT_EQ(f.q.failing_attempts(), 0u);
     f.jitter = 0;
-    f.q.push(ev(2), now);
+    f.q.push(ev(2));
     f.q.take(now);
     f.q.failed(now);
     EXPECT_EQ(f.q.next_attempt_ms() - now, 100);
@@ -118,12 +120,12 @@ TEST(WebhookQueue, BackoffDoublesUpToTheMaximumWithJitter) {
 
 TEST(WebhookQueue, OverflowLeavesOneResyncWithNewestPositionThenNewItems) {
     fixture f(opts(3, 10));
-    f.q.push(ev(1, 10), 0);
-    f.q.push(ev(2, 11), 0);
-    f.q.push(ev(3, 12), 0);
-    EXPECT_EQ(f.q.push(ev(4, 13), 5), push_outcome::overflowed);
+    f.q.push(ev(1, 10));
+    f.q.push(ev(2, 11));
+    f.q.push(ev(3, 12));
+    EXPECT_EQ(f.q.push(ev(4, 13)), push_outcome::overflowed);
     EXPECT_EQ(f.q.depth(), 1u);
-    f.q.push(ev(5, 14), 6);
+    f.q.push(ev(5, 14));
     auto b = f.q.take(6);
     ASSERT_EQ(b.size(), 2u);
     EXPECT_EQ(b[0].type, "resync");
@@ -132,7 +134,7 @@ TEST(WebhookQueue, OverflowLeavesOneResyncWithNewestPositionThenNewItems) {
     EXPECT_EQ(b[0].node_seq, 101u);
     EXPECT_EQ(b[0].node, "n1");
     EXPECT_EQ(b[0].id(), "n1-101");
-    EXPECT_EQ(b[0].at_ms, 5);
+    EXPECT_EQ(b[0].at_ms, 1733500000000) << "wall-clock ms, not the monotonic now";
     EXPECT_TRUE(b[0].subject.empty());
     EXPECT_EQ(b[1].node_seq, 5u);
     EXPECT_EQ(f.q.counts().resyncs, 1u);
@@ -141,7 +143,7 @@ TEST(WebhookQueue, OverflowLeavesOneResyncWithNewestPositionThenNewItems) {
 
 TEST(WebhookQueue, RepeatedOverflowNeverLeavesTwoResyncs) {
     fixture f(opts(2, 10));
-    for (std::uint64_t i = 1; i <= 20; ++i) f.q.push(ev(i), 0);
+    for (std::uint64_t i = 1; i <= 20; ++i) f.q.push(ev(i));
     auto b = f.q.take(0);
     int resyncs = 0;
     for (const auto& e : b) resyncs += e.type == "resync";
@@ -151,10 +153,10 @@ TEST(WebhookQueue, RepeatedOverflowNeverLeavesTwoResyncs) {
 
 TEST(WebhookQueue, OverflowDuringAFlightDoesNotLetItsOutcomeRemoveTheResync) {
     fixture f(opts(2, 10));
-    f.q.push(ev(1), 0);
-    f.q.push(ev(2), 0);
+    f.q.push(ev(1));
+    f.q.push(ev(2));
     ASSERT_EQ(f.q.take(0).size(), 2u);
-    f.q.push(ev(3), 1);  // overflow while 1, 2 are being POSTed
+    f.q.push(ev(3));  // overflow while 1, 2 are being POSTed
     EXPECT_TRUE(f.q.take(1).empty()) << "still one POST at a time";
     f.q.delivered(2);
     auto b = f.q.take(2);
@@ -167,7 +169,7 @@ TEST(WebhookQueue, GiveUpAfterTheLimitLeavesOneUnreachableResyncRetriedUntilDeli
     auto o = opts(100, 10);
     o.give_up_ms = 1000;
     fixture f(o);
-    for (std::uint64_t i = 1; i <= 3; ++i) f.q.push(ev(i, 20 + i), 0);
+    for (std::uint64_t i = 1; i <= 3; ++i) f.q.push(ev(i, 20 + i));
     std::int64_t now = 0;
     f.q.take(now);
     EXPECT_EQ(f.q.failed(now), failure_outcome::will_retry);
@@ -190,7 +192,7 @@ TEST(WebhookQueue, GiveUpAfterTheLimitLeavesOneUnreachableResyncRetriedUntilDeli
         EXPECT_EQ(b[0].position, 23u);
         f.q.failed(now);
     }
-    f.q.push(ev(4, 24), now);
+    f.q.push(ev(4, 24));
     now = f.q.next_attempt_ms();
     EXPECT_EQ(f.q.take(now).size(), 1u) << "the retry carries the failed batch only";
     f.q.delivered(now);
@@ -206,12 +208,12 @@ TEST(WebhookQueue, ItemsBehindAnUnreachableResyncAreDroppedAtTheNextGiveUp) {
     auto o = opts(100, 1);
     o.give_up_ms = 100;
     fixture f(o);
-    f.q.push(ev(1), 0);
+    f.q.push(ev(1));
     f.q.take(0);
     f.q.failed(0);
     f.q.take(200);
     EXPECT_EQ(f.q.failed(200), failure_outcome::gave_up);
-    f.q.push(ev(2, 50), 201);
+    f.q.push(ev(2, 50));
     f.q.take(f.q.next_attempt_ms());
     f.q.failed(250);
     f.q.take(f.q.next_attempt_ms());
@@ -226,7 +228,7 @@ TEST(WebhookQueue, ItemsBehindAnUnreachableResyncAreDroppedAtTheNextGiveUp) {
 
 TEST(WebhookQueue, OutcomesWithoutAFlightChangeNothing) {
     fixture f(opts(10, 10));
-    f.q.push(ev(1), 0);
+    f.q.push(ev(1));
     f.q.delivered(0);
     EXPECT_EQ(f.q.failed(0), failure_outcome::will_retry);
     EXPECT_EQ(f.q.depth(), 1u);
@@ -236,7 +238,7 @@ TEST(WebhookQueue, OutcomesWithoutAFlightChangeNothing) {
 
 TEST(WebhookQueue, ZeroSizesAreClampedToOne) {
     fixture f(opts(0, 0));
-    f.q.push(ev(1), 0);
+    f.q.push(ev(1));
     EXPECT_EQ(f.q.depth(), 1u);
     EXPECT_EQ(f.q.take(0).size(), 1u);
 }
