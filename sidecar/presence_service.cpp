@@ -60,7 +60,10 @@ presence_service::presence_service(const config::config& cfg, std::unique_ptr<pr
     }
 }
 
-presence_service::~presence_service() { stop(); }
+presence_service::~presence_service() {
+    stop();
+    store_.reset();  // a Redis store answers what is pending on destruction: io_ must still exist
+}
 
 void presence_service::start() {
     post([this] {
@@ -69,12 +72,7 @@ void presence_service::start() {
         occupancy_tick();
         // One node on memory keeps presence in this process only: a restart forgot who was there,
         // so the app is told to rebuild (docs/lifecycle.md).
-        if (!redis_ && !senders_.empty()) {
-            presence::lifecycle_event ev;
-            ev.type = "resync";
-            ev.reason = "started";
-            send(std::move(ev));
-        }
+        if (!redis_) resync("started");
     });
     thread_ = std::thread([this] { io_.run(); });
 }
@@ -95,7 +93,7 @@ void presence_service::stop() {
 }
 
 void presence_service::finish_by(std::int64_t deadline_ms) {
-    const bool idle = std::all_of(senders_.begin(), senders_.end(), [](const auto& s) { return s->depth() == 0; });
+    const bool idle = std::all_of(senders_.begin(), senders_.end(), [](const auto& s) { return s->idle(); });
     if (idle || steady_ms() >= deadline_ms) {
         for (auto& s : senders_) s->stop();
         io_.stop();
@@ -126,10 +124,15 @@ void presence_service::channel_left(const std::string& channel) {
 }
 
 std::optional<std::uint64_t> presence_service::current_occupancy(const std::string& channel) const {
+    const std::uint64_t here = hub_.subscribers(channel);
     std::lock_guard lock(occupancy_mutex_);
     auto it = occupancy_.find(channel);
     if (it == occupancy_.end()) return std::nullopt;
-    return it->second;
+    // The last count sent, corrected by how this node's subscribers changed since (the asking
+    // stream included); other nodes' changes come with the next interval.
+    const auto& o = it->second;
+    const std::int64_t count = static_cast<std::int64_t>(o.total) - static_cast<std::int64_t>(o.local) + static_cast<std::int64_t>(here);
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(count, static_cast<std::int64_t>(here)));
 }
 
 void presence_service::schedule_flush() {
@@ -154,9 +157,19 @@ void presence_service::flush() {
             if (!r) {
                 tracker_.failed(*sent);
                 metrics_.presence_store_errors.fetch_add(1, std::memory_order_relaxed);
-                log_->warn("presence: the store did not take {} counts ({}); retrying", sent->size(), r.err().message);
+                if (!store_failing_)
+                    log_->warn("presence: the store did not take {} counts ({}); retrying every {} ms", sent->size(),
+                               r.err().message, flush_every_ms);
+                store_failing_ = true;
                 return;
             }
+            if (store_failing_) {
+                // A failed apply may have been applied with its answer lost: its transitions
+                // were never sent. The app rebuilds instead of missing them.
+                log_->info("presence: the store takes counts again");
+                resync("store_error");
+            }
+            store_failing_ = false;
             tracker_.confirmed(*sent);
             on_changes(r.value());
         });
@@ -182,6 +195,13 @@ void presence_service::on_changes(const std::vector<presence::presence_change>& 
     }
 }
 
+void presence_service::resync(std::string reason) {
+    presence::lifecycle_event ev;
+    ev.type = "resync";
+    ev.reason = std::move(reason);
+    send(std::move(ev));
+}
+
 void presence_service::send(presence::lifecycle_event ev) {
     if (senders_.empty()) return;
     ev.node = store_->node_id();
@@ -202,6 +222,7 @@ void presence_service::heartbeat() {
                 // lost its data): report every count again.
                 log_->warn("presence: this node's counts were missing from the store; reporting them again");
                 tracker_.report_all();
+                resync("store_error");
             }
         });
     });
@@ -246,12 +267,16 @@ void presence_service::occupancy_tick() {
             for (std::size_t i = 0; i < names->size() && i < r.value().size(); ++i) {
                 const auto& channel = (*names)[i];
                 // The store hears this node's counts at the next flush: never show fewer than are here.
-                const auto count = std::max(r.value()[i], tracker_.count(subject::channel, channel));
+                const std::uint64_t local = hub_.subscribers(channel);
+                const auto count = std::max(r.value()[i], local);
                 {
                     std::lock_guard lock(occupancy_mutex_);
-                    auto [it, added] = occupancy_.try_emplace(channel, count);
-                    if (!added && it->second == count) continue;
-                    it->second = count;
+                    auto [it, added] = occupancy_.try_emplace(channel, occupancy_sent{count, local});
+                    if (!added && it->second.total == count) {
+                        it->second.local = local;
+                        continue;
+                    }
+                    it->second = {count, local};
                 }
                 metrics_.occupancy_notices.fetch_add(hub_.notify(occupancy_notice(channel, count)), std::memory_order_relaxed);
             }
@@ -272,7 +297,7 @@ void presence_service::webhooks(std::function<void(std::vector<webhook_status>)>
     post([this, done = std::move(done)] {
         std::vector<webhook_status> out;
         for (const auto& s : senders_)
-            out.push_back({s->url().text, s->depth(), 0, {}});
+            out.push_back({s->url().text, s->depth(), s->last_delivered_position(), s->last_delivered_id()});
         done(std::move(out));
     });
 }

@@ -67,7 +67,8 @@ public:
     void channel_joined(const std::string& channel);
     void channel_left(const std::string& channel);
 
-    // Any thread: the last occupancy count sent for `channel` (nullopt: none yet).
+    // Any thread: the count for a stream that just opened `channel`: the last one sent, corrected
+    // by this node's subscribers since (nullopt: none sent yet, the next interval sends one).
     std::optional<std::uint64_t> current_occupancy(const std::string& channel) const;
 
     // Any thread; `done` runs on the presence thread. The store's page, as GET /v1/presence shows it.
@@ -88,6 +89,7 @@ private:
     void finish_by(std::int64_t deadline_ms);
     void occupancy_tick();
     void send(presence::lifecycle_event ev);
+    void resync(std::string reason);
     bool wants(const presence::presence_change& c) const;
     static std::int64_t steady_ms();
     static std::int64_t wall_ms();
@@ -106,13 +108,18 @@ private:
     boost::asio::steady_timer flush_timer_, heartbeat_timer_, occupancy_timer_;
     presence::presence_tracker tracker_;
     bool flushing_ = false, stopped_ = false;
+    bool store_failing_ = false;  // the last apply failed (logged once per streak)
     std::atomic<std::uint64_t> node_seq_{0};
     std::uint64_t newest_position_ = 0;
     std::vector<std::shared_ptr<webhook_sender>> senders_;
     std::vector<std::string> kinds_;  // webhooks.events, or all four
 
     mutable std::mutex occupancy_mutex_;
-    std::unordered_map<std::string, std::uint64_t> occupancy_;  // channel -> last count sent
+    struct occupancy_sent {
+        std::uint64_t total = 0;  // the count last sent
+        std::uint64_t local = 0;  // this node's subscribers then
+    };
+    std::unordered_map<std::string, occupancy_sent> occupancy_;  // by channel
     bool occupancy_in_flight_ = false;
 };
 

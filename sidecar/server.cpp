@@ -64,6 +64,10 @@ std::unique_ptr<presence::presence_store> server::make_presence_store() {
     po.connect_timeout = po.command_timeout;
     auto store = broker::redis_presence_store::create(cfg_.broker, po);
     if (!store) throw std::runtime_error(store.err().message + " (" + store.err().hint + ")");
+    // The broker has just reached the same Redis; a store still connecting would fail the first
+    // heartbeat for nothing.
+    if (auto e = store.value()->wait_connected(std::chrono::milliseconds(3000)))
+        log_->warn("presence store: {} ({}); retrying in the background", e->message, e->hint);
     return std::move(store.value());
 }
 
