@@ -32,7 +32,8 @@ std::optional<std::int64_t> field(std::string_view text, std::string_view key) {
 
 }  // namespace
 
-subscriber_pool::subscriber_pool(const options& o, int port) : o_(o), port_(port), subs_(o.subscribers) {
+subscriber_pool::subscriber_pool(const options& o, int port, std::size_t capacity)
+    : o_(o), port_(port), subs_(std::max(capacity, o.subscribers)) {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     if (ep_ < 0) throw std::runtime_error("epoll_create1 failed");
     for (std::size_t i = 0; i < subs_.size(); ++i)
@@ -53,8 +54,9 @@ subscriber_pool::~subscriber_pool() {
 void subscriber_pool::connect_all(server_process& srv) {
     std::size_t next = 0;
     std::int64_t last_scan = now_ns();
-    while (stats.ready + stats.failed < subs_.size()) {
-        while (stats.in_flight < o_.connect_window && next < subs_.size()) start(next++);
+    const std::size_t count = o_.subscribers;
+    while (stats.ready + stats.failed < count) {
+        while (stats.in_flight < o_.connect_window && next < count) start(next++);
         poll(5);
         std::int64_t now = now_ns();
         if (now - last_scan > 100'000'000) {
@@ -84,6 +86,24 @@ void subscriber_pool::close_all() {
             close(s.fd);
             s.fd = -1;
         }
+}
+
+void subscriber_pool::close_one(std::size_t i) {
+    auto& s = subs_[i];
+    if (s.st != state::live) return;
+    close(s.fd);  // also removes it from the epoll set
+    s.fd = -1;
+    s.st = state::closed;
+    ++stats.closed_by_client;
+    s.partial.clear();
+    s.partial.shrink_to_fit();
+}
+
+void subscriber_pool::open_one(std::size_t i) {
+    if (!is_idle(i)) return;
+    subs_[i] = subscriber{};
+    subs_[i].ws = o_.kind == transport::ws || (o_.kind == transport::mix && i % 2 == 1);
+    start(i);
 }
 
 void subscriber_pool::start(std::size_t i) {
@@ -325,13 +345,16 @@ void subscriber_pool::on_line(std::size_t i, std::string_view line, std::int64_t
     auto& s = subs_[i];
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.rfind("data:", 0) == 0) {
+        if (s.watched && on_watched) on_watched(i, line, now);
         if (!s.named_event) on_data(i, line, now);  // the bench publishes unnamed events only
     } else if (line.empty()) {
         s.named_event = false;
+        s.watched = false;
     } else if (line.rfind("id:", 0) == 0) {
         if (s.st == state::awaiting_start) become_live(i);  // the stream's start position
     } else if (line.rfind("event:", 0) == 0) {
         s.named_event = true;
+        s.watched = !watched_event.empty() && line.size() > 6 && watched_event == line.substr(line[6] == ' ' ? 7 : 6);
         ++stats.control_events;
         if (line == "event: herald.disconnect") ++stats.disconnect_events;
     }
@@ -343,6 +366,7 @@ void subscriber_pool::become_live(std::size_t i) {
     --stats.in_flight;
     ++stats.ready;
     if (s.partial.empty()) s.partial.shrink_to_fit();  // never while a frame parser reads from it
+    if (on_live) on_live(i, now_ns());
 }
 
 void subscriber_pool::on_data(std::size_t i, std::string_view data, std::int64_t now) {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@ struct run_stats {
     std::size_t deliveries = 0, duplicates = 0, out_of_order = 0, unparsed = 0, early_data = 0, control_events = 0;
     std::size_t deliveries_sse = 0, deliveries_ws = 0;
     std::size_t closed_while_live = 0, closed_on_stop = 0, disconnect_events = 0;
+    std::size_t closed_by_client = 0;  // live streams the bench itself closed (close_one)
     std::size_t ws_pings = 0, ws_pongs_sent = 0, ws_other_messages = 0;
     std::map<std::string, std::size_t> ws_close_codes;
     std::string ws_other_sample;
@@ -35,7 +37,9 @@ struct run_stats {
 
 class subscriber_pool {
 public:
-    subscriber_pool(const options& o, int port);
+    // `capacity` slots (at least o.subscribers); connect_all opens the first o.subscribers, the
+    // others are for open_one.
+    subscriber_pool(const options& o, int port, std::size_t capacity = 0);
     ~subscriber_pool();
     subscriber_pool(const subscriber_pool&) = delete;
     subscriber_pool& operator=(const subscriber_pool&) = delete;
@@ -46,7 +50,20 @@ public:
     // Opens all subscribers, at most connect_window at once; returns when each is live or failed
     // (or the server died, or the run expired).
     void connect_all(server_process& srv);
-    std::size_t live() const { return stats.ready - stats.closed_while_live; }
+    std::size_t live() const { return stats.ready - stats.closed_while_live - stats.closed_by_client; }
+    std::size_t capacity() const { return subs_.size(); }
+    bool is_live(std::size_t i) const { return subs_[i].st == state::live; }
+    bool is_idle(std::size_t i) const { return subs_[i].fd < 0 && subs_[i].st != state::connecting; }
+    // Churn: closes live subscriber i from the client side (counted in closed_by_client) or starts
+    // a fresh connection in an idle slot i (any earlier subscriber's state forgotten).
+    void close_one(std::size_t i);
+    void open_one(std::size_t i);
+    // SSE: the data lines of events named `watched_event` go to on_watched (herald.disconnect and
+    // herald.reset stay counted in control_events as before).
+    std::string watched_event;
+    std::function<void(std::size_t i, std::string_view data, std::int64_t now)> on_watched;
+    // Called when subscriber i's stream starts (its `id:` line or the WebSocket `subscribed`).
+    std::function<void(std::size_t i, std::int64_t now)> on_live;
     // One epoll_wait and the handling of what it returned.
     void poll(int timeout_ms);
     void close_all();
@@ -59,6 +76,7 @@ private:
         state st = state::idle;
         bool ws = false;
         bool named_event = false;  // SSE: inside an `event:` block (herald.reset/disconnect), not a delivery
+        bool watched = false;      // SSE: inside a block named watched_event
         std::int32_t last_index = -1;
         std::uint32_t received = 0;
         std::int64_t started_ns = 0;
