@@ -42,6 +42,8 @@ double delta(const ojson& a, const ojson& b, const char* name) { return b.value(
 struct slot_info {
     std::int64_t live_ns = 0;
     std::int64_t tick1 = 0, tick2 = 0;  // the last two tick events
+    std::int64_t ticks[11] = {};        // the last 11 tick events, a ring (the 10-interval check)
+    std::size_t nticks = 0;
     std::int64_t any1 = 0, any2 = 0;    // the last two events, join included
     bool got_first = false;
 };
@@ -130,7 +132,8 @@ int run(const occupancy_options& o) {
     std::size_t join_events = 0, tick_events = 0, events_in_window = 0, bytes_in_window = 0;
     std::size_t max_window = 0, max_window_join = 0, unparsed = 0;
     std::int64_t min_gap = 0;
-    std::set<std::int64_t> distinct;
+    std::set<std::int64_t> distinct, distinct_ticks;
+    std::size_t max_in_10 = 0;
     std::vector<observed> seen;  // by observers, in arrival order
     pool.watched_event = "herald.occupancy";
     pool.on_live = [&](std::size_t i, std::int64_t now) { info[i].live_ns = now; };
@@ -164,6 +167,12 @@ int run(const occupancy_options& o) {
             if (s.tick1 && now - s.tick1 < std::int64_t(o.interval_ms * 1e6)) ++gaps_under_interval;
             s.tick2 = s.tick1;
             s.tick1 = now;
+            distinct_ticks.insert(*count);
+            s.ticks[s.nticks++ % 11] = now;
+            std::size_t in10 = 0;
+            for (std::size_t k = 0; k < std::min<std::size_t>(s.nticks, 11); ++k)
+                in10 += now - s.ticks[k] < std::int64_t(o.interval_ms * 10e6);
+            max_in_10 = std::max(max_in_10, in10);
         }
         if (i < observers) seen.push_back({now, *count});
     };
@@ -288,7 +297,9 @@ int run(const occupancy_options& o) {
     if (timed_out) ok = false, problems.push_back(g_interrupted ? "interrupted" : "time limit hit");
     if (died) ok = false, problems.push_back("herald " + stop_note);
     if (o.occupancy && max_window > 1)
-        problems.push_back("a subscriber got " + std::to_string(max_window) + " tick events within one interval");
+        problems.push_back("a subscriber got " + std::to_string(max_window) + " tick events within 0.9 interval");
+    if (o.occupancy && max_in_10 > 11)
+        problems.push_back("a subscriber got " + std::to_string(max_in_10) + " tick events within 10 intervals");
     if (!o.occupancy && events_in_window + join_events)
         problems.push_back("occupancy is off but herald.occupancy events arrived");
     if (o.occupancy && tick_events == 0) problems.push_back("no occupancy tick event in the window");
@@ -319,7 +330,11 @@ int run(const occupancy_options& o) {
         {"max_in_interval_window_with_join", max_window_join},
         {"min_gap_ms", round3(double(min_gap) / 1e6)},
         {"gaps_under_interval", gaps_under_interval},
+        {"max_in_10_intervals", max_in_10},
         {"distinct_counts_seen", distinct.size()},
+        {"distinct_tick_counts", distinct_ticks.size()},
+        {"count_min", distinct.empty() ? 0 : *distinct.begin()},
+        {"count_max", distinct.empty() ? 0 : *distinct.rbegin()},
         {"observer_events", seen.size()},
         {"stale_or_transient", stale}};
     out["reflect_latency_ms"] = {{"p50", round3(percentile(reflect_us, 0.5) / 1000)},
