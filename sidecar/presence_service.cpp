@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <unordered_set>
 
 #include "lib/protocol/sse_encoder.hpp"
 #include "lib/protocol/stream_messages.hpp"
@@ -245,43 +246,49 @@ void presence_service::occupancy_tick() {
     occupancy_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) occupancy_tick();
     });
-    if (occupancy_in_flight_) return;
+    if (occupancy_pending_ > 0) return;  // the last tick's totals are still being read
     const auto& policies = policies_();
     if (!policies.any_occupancy()) return;
-    std::vector<std::string> watched;
+    std::unordered_set<std::string> watched;
     for (auto& name : tracker_.present(subject::channel))
-        if (policies.presence(name).occupancy) watched.push_back(std::move(name));
+        if (policies.presence(name).occupancy) watched.insert(std::move(name));
     {
         std::lock_guard lock(occupancy_mutex_);  // forget channels no longer watched here
-        for (auto it = occupancy_.begin(); it != occupancy_.end();)
-            it = std::find(watched.begin(), watched.end(), it->first) == watched.end() ? occupancy_.erase(it) : std::next(it);
+        std::erase_if(occupancy_, [&](const auto& e) { return !watched.contains(e.first); });
     }
-    if (watched.size() > occupancy_batch) watched.resize(occupancy_batch);
-    if (watched.empty()) return;
-    occupancy_in_flight_ = true;
-    auto names = std::make_shared<std::vector<std::string>>(watched);
-    store_->totals(subject::channel, std::move(watched), [this, names](model::result<std::vector<std::uint64_t>> r) {
-        post([this, names, r = std::move(r)] {
-            occupancy_in_flight_ = false;
-            if (!r) return;
-            for (std::size_t i = 0; i < names->size() && i < r.value().size(); ++i) {
-                const auto& channel = (*names)[i];
-                // The store hears this node's counts at the next flush: never show fewer than are here.
-                const std::uint64_t local = hub_.subscribers(channel);
-                const auto count = std::max(r.value()[i], local);
-                {
-                    std::lock_guard lock(occupancy_mutex_);
-                    auto [it, added] = occupancy_.try_emplace(channel, occupancy_sent{count, local});
-                    if (!added && it->second.total == count) {
-                        it->second.local = local;
-                        continue;
-                    }
-                    it->second = {count, local};
-                }
-                metrics_.occupancy_notices.fetch_add(hub_.notify(occupancy_notice(channel, count)), std::memory_order_relaxed);
-            }
+    // Every watched channel is asked every tick, in store calls of at most occupancy_batch names.
+    std::vector<std::string> all(watched.begin(), watched.end());
+    for (std::size_t from = 0; from < all.size(); from += occupancy_batch) {
+        auto names = std::make_shared<std::vector<std::string>>(
+            all.begin() + static_cast<std::ptrdiff_t>(from),
+            all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), from + occupancy_batch)));
+        ++occupancy_pending_;
+        store_->totals(subject::channel, *names, [this, names](model::result<std::vector<std::uint64_t>> r) {
+            post([this, names, r = std::move(r)] {
+                --occupancy_pending_;
+                if (r) send_occupancy(*names, r.value());
+            });
         });
-    });
+    }
+}
+
+void presence_service::send_occupancy(const std::vector<std::string>& names, const std::vector<std::uint64_t>& totals) {
+    for (std::size_t i = 0; i < names.size() && i < totals.size(); ++i) {
+        const auto& channel = names[i];
+        // The store hears this node's counts at the next flush: never show fewer than are here.
+        const std::uint64_t local = hub_.subscribers(channel);
+        const auto count = std::max(totals[i], local);
+        {
+            std::lock_guard lock(occupancy_mutex_);
+            auto [it, added] = occupancy_.try_emplace(channel, occupancy_sent{count, local});
+            if (!added && it->second.total == count) {
+                it->second.local = local;
+                continue;
+            }
+            it->second = {count, local};
+        }
+        metrics_.occupancy_notices.fetch_add(hub_.notify(occupancy_notice(channel, count)), std::memory_order_relaxed);
+    }
 }
 
 void presence_service::page(subject kind, std::string after, std::size_t limit,

@@ -88,6 +88,7 @@ private:
     // At stop: waits (polling) until every sender is idle or the deadline passes, then ends the loop.
     void finish_by(std::int64_t deadline_ms);
     void occupancy_tick();
+    void send_occupancy(const std::vector<std::string>& names, const std::vector<std::uint64_t>& totals);
     void send(presence::lifecycle_event ev);
     void resync(std::string reason);
     bool wants(const presence::presence_change& c) const;
@@ -120,7 +121,7 @@ private:
         std::uint64_t local = 0;  // this node's subscribers then
     };
     std::unordered_map<std::string, occupancy_sent> occupancy_;  // by channel
-    bool occupancy_in_flight_ = false;
+    std::size_t occupancy_pending_ = 0;  // store calls of the last tick not answered yet
 };
 
 }  // namespace herald::sidecar

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <limits>
-#include <random>
 #include <thread>
 
 #include "lib/broker/memory_broker.hpp"
@@ -52,10 +51,7 @@ server::server(config::config cfg, std::shared_ptr<spdlog::logger> log) : cfg_(s
 
 std::unique_ptr<presence::presence_store> server::make_presence_store() {
     if (cfg_.broker == "memory") {
-        std::random_device rd;
-        std::string id;
-        for (int i = 0; i < 16; ++i) id += "0123456789abcdef"[rd() % 16];
-        return std::make_unique<presence::memory_presence_store>(id);
+        return std::make_unique<presence::memory_presence_store>(presence::random_node_id());
     }
     broker::redis_presence_options po;
     po.heartbeat_ttl_ms = cfg_.presence.heartbeat_ttl_ms;

@@ -4,8 +4,9 @@
 // runs; healthy() and last_error() read an atomic and a locked string.
 #include "lib/broker/redis_presence_store.hpp"
 
+#include "lib/broker/redis_script.hpp"
+
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,32 +31,7 @@ using presence::subject;
 
 namespace {
 
-struct script {
-    std::string text;
-    std::string sha;
-};
-
-script make_script(const char* body) {
-    script s;
-    s.text = std::string(redis_presence_scripts::prelude) + body;
-    unsigned char digest[SHA_DIGEST_LENGTH];
-    SHA1(reinterpret_cast<const unsigned char*>(s.text.data()), s.text.size(), digest);
-    static constexpr char hex[] = "0123456789abcdef";
-    for (unsigned char c : digest) {
-        s.sha.push_back(hex[c >> 4]);
-        s.sha.push_back(hex[c & 15]);
-    }
-    return s;
-}
-
-std::string random_node_id() {
-    std::random_device rd;
-    std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string id;
-    for (auto v = gen(); id.size() < 16; v >>= 4) id.push_back(hex[v & 15]);
-    return id;
-}
+redis_script make_script(const char* body) { return make_redis_script(redis_presence_scripts::prelude, body); }
 
 const char* kind_letter(subject k) { return k == subject::user ? "u" : "c"; }
 const char* kind_word(subject k) { return k == subject::user ? "users" : "channels"; }
@@ -91,7 +67,7 @@ struct redis_presence_store::impl {
         : url(std::move(u)),
           opts(std::move(o)),
           q(opts.key_prefix + "presence:"),
-          id(random_node_id()),
+          id(presence::random_node_id()),
           ttl_ms(opts.heartbeat_ttl_ms),
           work(asio::make_work_guard(io)),
           cmd(io, url,
@@ -110,7 +86,7 @@ struct redis_presence_store::impl {
     std::int64_t ttl_ms;  // the heartbeat apply() refreshes; 0 after retire()
     asio::executor_work_guard<asio::io_context::executor_type> work;
     redis_connection cmd;
-    const script apply_s, heartbeat_s, retire_s, sweep_s, page_s;
+    const redis_script apply_s, heartbeat_s, retire_s, sweep_s, page_s;
     asio::steady_timer drain_timer{io};
     std::thread thread;
     std::size_t in_flight = 0;  // commands whose handler has not run yet
@@ -181,7 +157,7 @@ struct redis_presence_store::impl {
     }
 
     // Runs `s` (EVALSHA; EVAL when Redis does not know it); `handler` gets the reply or nullptr.
-    void eval(const script& s, std::vector<std::string> keys, std::vector<std::string> args,
+    void eval(const redis_script& s, std::vector<std::string> keys, std::vector<std::string> args,
               std::function<void(redisReply*)> handler) {
         std::vector<std::string> line{"EVALSHA", s.sha, std::to_string(keys.size())};
         line.insert(line.end(), std::make_move_iterator(keys.begin()), std::make_move_iterator(keys.end()));

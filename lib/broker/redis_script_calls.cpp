@@ -3,7 +3,6 @@
 #include "lib/broker/redis_script_calls.hpp"
 
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <memory>
@@ -62,18 +61,7 @@ model::result<std::vector<model::event_ptr>> decode_events(const redisReply* r, 
 
 }  // namespace
 
-redis_script_calls::script redis_script_calls::make_script(const char* body) {
-    script s;
-    s.text = std::string(redis_scripts::prelude) + body;
-    unsigned char digest[SHA_DIGEST_LENGTH];
-    SHA1(reinterpret_cast<const unsigned char*>(s.text.data()), s.text.size(), digest);
-    static constexpr char hex[] = "0123456789abcdef";
-    for (unsigned char c : digest) {
-        s.sha.push_back(hex[c >> 4]);
-        s.sha.push_back(hex[c & 15]);
-    }
-    return s;
-}
+redis_script redis_script_calls::make_script(const char* body) { return make_redis_script(redis_scripts::prelude, body); }
 
 redis_script_calls::redis_script_calls(redis_connection& cmd, const redis_url& url, const redis_broker_options& opts,
                                        const util::clock& clock, redis_script_hooks hooks)

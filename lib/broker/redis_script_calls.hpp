@@ -17,6 +17,7 @@
 #include "lib/broker/broker.hpp"
 #include "lib/broker/redis_broker.hpp"
 #include "lib/broker/redis_connection.hpp"
+#include "lib/broker/redis_script.hpp"
 #include "lib/broker/redis_url.hpp"
 #include "lib/util/clock.hpp"
 
@@ -58,11 +59,8 @@ public:
     void touch(std::int64_t now_ms, const std::vector<std::string>& channels);
 
 private:
-    struct script {
-        std::string text;
-        std::string sha;
-    };
-    static script make_script(const char* body);  // the prelude and `body`, with its SHA1
+    using script = redis_script;
+    static redis_script make_script(const char* body);  // the prelude and `body`, with its SHA1
 
     void eval(const script& s, const std::vector<std::string>& keys, const std::vector<std::string>& args,
               std::function<void(redisReply*)> handler);

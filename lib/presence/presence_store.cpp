@@ -1,7 +1,18 @@
-// Names and the transition rule shared by every presence store. Pure functions.
+// Node ids, names and the transition rule shared by every presence store.
 #include "lib/presence/presence_store.hpp"
 
+#include <random>
+
 namespace herald::presence {
+
+std::string random_node_id() {
+    std::random_device rd;
+    std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id;
+    for (auto v = gen(); id.size() < 16; v >>= 4) id.push_back(hex[v & 15]);
+    return id;
+}
 
 std::string_view change_name(change_kind k) {
     switch (k) {

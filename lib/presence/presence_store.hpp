@@ -80,6 +80,8 @@ public:
     virtual const std::string& node_id() const = 0;
 };
 
+// A node id: 16 random lowercase hex digits, new for every process run.
+std::string random_node_id();
 std::string_view change_name(change_kind k);  // "user.online", "user.offline", ...
 bool is_user_change(change_kind k);
 // The transition of a `kind` key whose sum went from `before` to `after`, if any.

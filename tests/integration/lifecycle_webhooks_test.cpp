@@ -234,6 +234,30 @@ TEST_F(LifecycleOnRedis, AUserOnTwoNodesIsOnlineOnceAndOfflineOnce) {
     for (const auto& e : delivered(app)) EXPECT_NE(e["type"], "resync");
 }
 
+TEST_F(LifecycleOnRedis, ADeployThatMovesAUserToAnotherNodeSendsNothing) {
+    webhook_receiver app;
+    auto old_cfg = node_config(app);
+    old_cfg.shutdown.drain_window_ms = 100;
+    old_cfg.shutdown.timeout_ms = 2000;
+    auto old_node = std::make_unique<test_server>(old_cfg);
+    test_server new_node(node_config(app));
+    auto tab = std::make_unique<sse_client>(old_node->public_port(), sse_target({"room:d"}), as("heidi"));
+    ASSERT_TRUE(wait_said(app, 2));
+    old_node->stop();  // SIGTERM's path: drain, streams told to come back, the node retires
+    ASSERT_TRUE(tab->wait_closed(3s));
+    tab = std::make_unique<sse_client>(new_node.public_port(), sse_target({"room:d"}), as("heidi"));
+    ASSERT_TRUE(tab->ok());
+    old_node.reset();
+    std::this_thread::sleep_for(2s);  // the old node's counts linger one debounce window, then a sweep removes them
+    EXPECT_EQ(said(app), (lines{"user.online heidi", "channel.occupied room:d"}));
+    auto users = parse_json(new_node.request("GET", "/v1/presence/users").body)["users"];
+    ASSERT_EQ(users.size(), 1u);
+    EXPECT_EQ(users[0]["streams"], 1) << "the old node's stream was swept";
+    tab.reset();
+    ASSERT_TRUE(wait_said(app, 4));
+    EXPECT_EQ(sorted(said(app)), sorted({"user.online heidi", "channel.occupied room:d", "user.offline heidi", "channel.vacated room:d"}));
+}
+
 TEST_F(LifecycleOnRedis, AKilledNodesUsersGoOfflineWithinTheBoundAndTheSnapshotAgrees) {
     webhook_receiver app;
     test_server survivor(node_config(app));
