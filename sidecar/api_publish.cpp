@@ -52,10 +52,13 @@ std::string_view media_base(std::string_view ct) {
     return base;
 }
 
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Media types are ASCII: no locale lookup per byte (std::tolower) on the publish path.
 bool iequals(std::string_view a, std::string_view lower) {
     if (a.size() != lower.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != lower[i]) return false;
+        if (ascii_lower(a[i]) != lower[i]) return false;
     return true;
 }
 
@@ -77,7 +80,7 @@ bool json_body_type(std::string_view ct) {
 // The lower-cased media type, for error messages.
 std::string media_type(std::string_view ct) {
     std::string lower(media_base(ct));
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : lower) c = ascii_lower(c);
     return lower;
 }
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/core/read_size.hpp>
 
 #include "lib/auth/browser_rules.hpp"
 #include "lib/http/credentials.hpp"
@@ -46,25 +46,67 @@ void http_session::read_request() {
     }
     parser_.reset();
     arena_.release();
-    parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(request_allocator(&arena_)));
+    parser_.emplace(arena_);
     parser_->header_limit(static_cast<std::uint32_t>(svc_.cfg().limits.max_header_bytes));
     parser_->body_limit(svc_.cfg().limits.max_body_bytes);
+    parser_->eager(true);
     arm(svc_.cfg().limits.request_timeout_ms);
     reading_request_ = true;
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    parse_buffered();
+}
+
+void http_session::parse_buffered() {
+    while (buffer_.size() != 0) {
+        beast::error_code ec;
+        const auto used = parser_->put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec == http::error::need_more) break;
+        if (ec || parser_->is_done()) {
+            on_read(ec);
+            return;
+        }
+        if (used == 0) break;
+    }
+    socket_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 64 * 1024)),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_bytes(ec, n); });
+}
+
+void http_session::on_bytes(beast::error_code ec, std::size_t n) {
+    if (closed_) return;
+    if (ec == asio::error::eof) {
+        // The client stopped sending: a request cut short is partial_message, none at all end_of_stream.
+        if (!parser_->got_some()) {
+            on_read(http::error::end_of_stream);
+            return;
+        }
+        beast::error_code eof;
+        parser_->put_eof(eof);
+        on_read(eof ? eof : beast::error_code(http::error::partial_message));
+        return;
+    }
+    if (ec) {
+        on_read(ec);
+        return;
+    }
+    buffer_.commit(n);
+    parse_buffered();
 }
 
 void http_session::on_read(beast::error_code ec) {
     if (closed_) return;
     io_deadline_ms_ = 0;
     reading_request_ = false;
+    if (!ec) {
+        svc_.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
+        handle(parser_->get());
+        return;
+    }
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted) {
         close();
         return;
     }
-    linger_ = true;  // from here on, part of the request may still be unread
+    linger_ = true;  // part of the request may still be unread
     if (ec == http::error::body_limit) {
         svc_.metrics.requests_too_large.fetch_add(1, std::memory_order_relaxed);
         reply_error(model::errors::body_too_large(svc_.cfg().limits.max_body_bytes), 11, false);
@@ -75,14 +117,7 @@ void http_session::on_read(beast::error_code ec) {
         reply_error(model::errors::headers_too_large(svc_.cfg().limits.max_header_bytes), 11, false);
         return;
     }
-    if (ec) {
-        reply_error(model::errors::bad_request("malformed HTTP request: " + ec.message()), 11, false);
-        return;
-    }
-    linger_ = false;
-    svc_.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
-    request req = parser_->release();
-    handle(req);
+    reply_error(model::errors::bad_request("malformed HTTP request: " + ec.message()), 11, false);
 }
 
 namespace {
@@ -94,27 +129,27 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 void http_session::handle(request& req) {
-    head_ = req.method() == http::verb::head;
-    const auto fields = scan_fields(req);
+    head_ = req.method == http::verb::head;
+    const auto& fields = req.fields;
     // CORS on the public listener only (lib/auth/browser_rules.hpp).
     origin_ = kind_ == listener_kind::public_listener
                   ? auth::allow_origin_value(fields.origin, svc_.cfg().auth.allowed_origins)
                   : std::string();
-    if (auto e = guard_request(req, fields, kind_, svc_.cfg(), svc_.access())) {
+    if (auto e = guard_request(req, kind_, svc_.cfg(), svc_.access())) {
         if (e->status != 400) {
             refuse(*e, req);
         } else {
-            reply_error(*e, req.version(), false);
+            reply_error(*e, req.version, false);
         }
         return;
     }
-    auto target = herald::http::parse_target(req.target());
+    auto target = herald::http::parse_target(req.target);
     if (!target) {
-        reply_error(model::errors::bad_request("malformed percent-escape in '" + std::string(req.target()) + "'"),
-                    req.version(), req.keep_alive());
+        reply_error(model::errors::bad_request("malformed percent-escape in '" + std::string(req.target) + "'"),
+                    req.version, req.keep_alive);
         return;
     }
-    auto route = herald::http::match_route(kind_, req.method_string(), target->path);
+    auto route = herald::http::match_route(kind_, req.method_string, target->path);
     if (kind_ == listener_kind::internal_listener && route.needs_api_key) {
         if (auto e = svc_.access().check_api_key(herald::http::bearer_token(fields.authorization))) {
             refuse(*e, req);
@@ -122,18 +157,18 @@ void http_session::handle(request& req) {
         }
     }
     auto answer = [&](probe_reply p) {
-        reply({p.status, req.version(), p.content_type, std::move(p.body), req.keep_alive(), {}});
+        reply({p.status, req.version, p.content_type, std::move(p.body), req.keep_alive, {}});
     };
     switch (route.id) {
         case route_id::none: {
-            http_reply res{static_cast<unsigned>(route.error.status), req.version(), "application/json", protocol::error_json(route.error),
-                           req.keep_alive(), {}};
+            http_reply res{static_cast<unsigned>(route.error.status), req.version, "application/json", protocol::error_json(route.error),
+                           req.keep_alive, {}};
             if (!route.allow.empty()) res.fields.emplace_back("Allow", route.allow);
             reply(std::move(res));
             return;
         }
         case route_id::cors_preflight: {
-            http_reply res{204, req.version(), {}, {}, req.keep_alive(), {{"Allow", "GET, HEAD, POST, OPTIONS"}}};
+            http_reply res{204, req.version, {}, {}, req.keep_alive, {{"Allow", "GET, HEAD, POST, OPTIONS"}}};
             if (!origin_.empty()) {  // ACAO (and credentials) are added by reply()
                 res.fields.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
                 res.fields.emplace_back("Access-Control-Allow-Headers",
@@ -157,22 +192,22 @@ void http_session::handle(request& req) {
                 answer({200, "text/event-stream; charset=utf-8", {}});
                 return;
             }
-            start_sse(req, fields, std::move(*target));
+            start_sse(req, std::move(*target));
             return;
         case route_id::ws:
-            start_ws(req, fields, std::move(*target));
+            start_ws(req, std::move(*target));
             return;
         default:
-            call_api(req, fields, std::move(route), std::move(*target));
+            call_api(req, std::move(route), std::move(*target));
             return;
     }
 }
 
-void http_session::call_api(request& req, const request_fields& fields, herald::http::route_match route,
-                            request_target target) {
+void http_session::call_api(request& req, herald::http::route_match route, request_target target) {
     // The reply may come from the broker's thread; bring it back to this shard.
-    auto version = req.version();
-    auto keep_alive = req.keep_alive();
+    const auto& fields = req.fields;
+    auto version = req.version;
+    auto keep_alive = req.keep_alive;
     const auto call = ++call_;
     awaiting_ = true;
     awaiting_version_ = version;
@@ -186,7 +221,7 @@ void http_session::call_api(request& req, const request_fields& fields, herald::
     };
     dispatch_api(svc_,
                  {std::move(route), std::move(target), fields.content_type,
-                  std::string(fields.idempotency_key), std::move(req.body())},
+                  std::string(fields.idempotency_key), std::move(req.body)},
                  std::move(done));
 }
 
@@ -207,9 +242,9 @@ void http_session::count_refusal(const model::error& e, std::string_view what) {
 }
 
 void http_session::refuse(const model::error& e, const request& req) {
-    auto target = herald::http::parse_target(req.target());
-    count_refusal(e, std::string(req.method_string()) + " " + std::string(target ? target->path : "?"));
-    http_reply res{static_cast<unsigned>(e.status), req.version(), "application/json", protocol::error_json(e), false, {}};
+    auto target = herald::http::parse_target(req.target);
+    count_refusal(e, std::string(req.method_string) + " " + std::string(target ? target->path : "?"));
+    http_reply res{static_cast<unsigned>(e.status), req.version, "application/json", protocol::error_json(e), false, {}};
     if (e.status == 401) res.fields.emplace_back("WWW-Authenticate", "Bearer realm=\"herald\"");
     reply(std::move(res));
 }
@@ -222,13 +257,13 @@ shard_socket http_session::hand_off() {
     return sock;
 }
 
-void http_session::start_sse(request& req, const request_fields& fields, request_target target) {
-    auto decision = herald::http::admit_sse(stream_request_of(fields, std::move(target)), svc_.cfg(), svc_.access());
+void http_session::start_sse(request& req, request_target target) {
+    auto decision = herald::http::admit_sse(stream_request_of(req.fields, std::move(target)), svc_.cfg(), svc_.access());
     if (const auto* no = std::get_if<herald::http::stream_refusal>(&decision)) {
         if (no->auth)
             refuse(no->error, req);
         else
-            reply_error(no->error, req.version(), false);
+            reply_error(no->error, req.version, false);
         return;
     }
     auto& admitted = std::get<herald::http::sse_admission>(decision);
@@ -244,21 +279,21 @@ void http_session::start_sse(request& req, const request_fields& fields, request
     std::make_shared<sse_session>(svc_, home_, hand_off(), id_, std::move(p))->start();
 }
 
-void http_session::start_ws(request& req, const request_fields& fields, request_target target) {
-    protocol::ws_upgrade_headers h{req.method_string(), req.version(), req[http::field::upgrade],
-                                   req[http::field::connection], req[http::field::sec_websocket_key],
-                                   req[http::field::sec_websocket_version]};
+void http_session::start_ws(request& req, request_target target) {
+    const auto& f = req.fields;
+    protocol::ws_upgrade_headers h{req.method_string, req.version, f.upgrade, f.connection, f.sec_websocket_key,
+                                   f.sec_websocket_version};
     if (auto e = protocol::check_ws_upgrade(h)) {
         svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
-        http_reply res{static_cast<unsigned>(e->status), req.version(), "application/json", protocol::error_json(*e), false, {}};
+        http_reply res{static_cast<unsigned>(e->status), req.version, "application/json", protocol::error_json(*e), false, {}};
         if (e->status == 426) res.fields.emplace_back("Sec-WebSocket-Version", "13");
         reply(std::move(res));
         return;
     }
-    auto decision = herald::http::admit_ws(stream_request_of(fields, std::move(target)), svc_.cfg(), svc_.access());
+    auto decision = herald::http::admit_ws(stream_request_of(f, std::move(target)), svc_.cfg(), svc_.access());
     if (const auto* no = std::get_if<herald::http::stream_refusal>(&decision)) {
         svc_.metrics.ws_handshake_failures.fetch_add(1, std::memory_order_relaxed);
-        reply_error(no->error, req.version(), false);
+        reply_error(no->error, req.version, false);
         return;
     }
     auto& admitted = std::get<herald::http::ws_admission>(decision);

@@ -5,9 +5,6 @@
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -18,7 +15,7 @@
 #include "lib/http/router.hpp"
 #include "lib/http/stream_admission.hpp"
 #include "sidecar/connection.hpp"
-#include "sidecar/request_fields.hpp"
+#include "sidecar/request_parser.hpp"
 #include "sidecar/response_bytes.hpp"
 #include "sidecar/services.hpp"
 
@@ -43,16 +40,19 @@ public:
 
 private:
     void read_request();
+    // Feeds the buffered bytes to the parser, and reads more from the socket until the request is
+    // complete or refused (what Beast's http::async_read does, without its composed operations).
+    void parse_buffered();
+    void on_bytes(beast::error_code ec, std::size_t n);
     void on_read(beast::error_code ec);
     void handle(request& req);
-    void call_api(request& req, const request_fields& fields, herald::http::route_match route,
-                  herald::http::request_target target);
+    void call_api(request& req, herald::http::route_match route, herald::http::request_target target);
     herald::http::stream_request stream_request_of(const request_fields& fields, herald::http::request_target target) const;
     // Counts and logs an auth refusal (never the credentials) and answers it.
     void refuse(const model::error& e, const request& req);
     void count_refusal(const model::error& e, std::string_view what);
-    void start_sse(request& req, const request_fields& fields, herald::http::request_target target);
-    void start_ws(request& req, const request_fields& fields, herald::http::request_target target);
+    void start_sse(request& req, herald::http::request_target target);
+    void start_ws(request& req, herald::http::request_target target);
     // Gives the socket up to a stream session: this session is done.
     shard_socket hand_off();
     void reply(http_reply res);
@@ -69,12 +69,13 @@ private:
     shard& home_;
     shard_socket socket_;
     beast::flat_buffer buffer_;
-    // The parsed header's storage: reset before each request (none is alive then); a header larger
-    // than the block takes the rest from the heap, given back at the same reset.
+    // The request line and fields herald keeps (request_parser): reset before each request (none
+    // is alive then); a header larger than the block takes the rest from the heap, given back at
+    // the same reset.
     alignas(std::max_align_t) std::array<std::byte, 1024> arena_block_;
     std::pmr::monotonic_buffer_resource arena_{arena_block_.data(), arena_block_.size(),
                                                std::pmr::new_delete_resource()};
-    std::optional<http::parser<true, http::string_body, request_allocator>> parser_;
+    std::optional<request_parser> parser_;
     listener_kind kind_;
     std::uint64_t id_;
     std::string origin_;

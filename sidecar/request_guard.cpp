@@ -8,8 +8,6 @@
 
 namespace herald::sidecar {
 
-namespace http = boost::beast::http;
-
 namespace {
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -18,29 +16,24 @@ std::string_view trim(std::string_view s) {
 }
 
 // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked has no knowable length.
-bool transfer_encoding_ok(const request& req) {
-    std::string_view last;
-    bool any = false;
-    for (auto it = req.find(http::field::transfer_encoding); it != req.end() && it->name() == http::field::transfer_encoding;
-         ++it) {
-        any = true;
-        std::string_view v = it->value();
-        auto comma = v.rfind(',');
-        auto t = trim(comma == std::string_view::npos ? v : v.substr(comma + 1));
-        if (!t.empty()) last = t;
-        else last = {};
-    }
-    return !any || (last.size() == 7 && strncasecmp(last.data(), "chunked", 7) == 0);
+// Only the last field's last coding counts.
+bool transfer_encoding_ok(const request_fields& fields) {
+    if (!fields.has_transfer_encoding) return true;
+    std::string_view v = fields.transfer_encoding_last;
+    auto comma = v.rfind(',');
+    auto last = trim(comma == std::string_view::npos ? v : v.substr(comma + 1));
+    return last.size() == 7 && strncasecmp(last.data(), "chunked", 7) == 0;
 }
 }  // namespace
 
-std::optional<model::error> guard_request(const request& req, const request_fields& fields, listener_kind kind, const config::config& cfg,
+std::optional<model::error> guard_request(const request& req, listener_kind kind, const config::config& cfg,
                                           const auth::access_policy& auth) {
+    const auto& fields = req.fields;
     const auto hosts = fields.hosts;
     if (hosts > 1) return model::errors::bad_request("the request carries " + std::to_string(hosts) + " Host headers");
-    if (hosts == 0 && req.version() >= 11) return model::errors::bad_request("an HTTP/1.1 request needs a Host header");
-    if (fields.transfer_encoding && !transfer_encoding_ok(req))
-        return model::errors::bad_request("Transfer-Encoding '" + std::string(req[http::field::transfer_encoding]) +
+    if (hosts == 0 && req.version >= 11) return model::errors::bad_request("an HTTP/1.1 request needs a Host header");
+    if (!transfer_encoding_ok(fields))
+        return model::errors::bad_request("Transfer-Encoding '" + std::string(fields.transfer_encoding) +
                                           "' does not end in chunked");
     if (kind != listener_kind::internal_listener) return std::nullopt;
     if (hosts == 1 && !auth::internal_host_allowed(fields.host, cfg.internal_hosts))

@@ -10,14 +10,14 @@
 #include "lib/config/config.hpp"
 #include "lib/model/error.hpp"
 #include "sidecar/connection.hpp"
-#include "sidecar/request_fields.hpp"
+#include "sidecar/request_parser.hpp"
 
 namespace herald::sidecar {
 
 // The error to answer (and close the connection after), or nullopt when the request may proceed.
 // Order: framing (400) → Host on the internal listener (421) → cross-origin browser without a
 // valid API key on the internal listener (403 cross_origin_refused).
-std::optional<model::error> guard_request(const request& req, const request_fields& fields, listener_kind kind, const config::config& cfg,
+std::optional<model::error> guard_request(const request& req, listener_kind kind, const config::config& cfg,
                                           const auth::access_policy& auth);
 
 }  // namespace herald::sidecar

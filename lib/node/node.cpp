@@ -5,13 +5,6 @@ namespace herald::node {
 
 node::node(broker::broker& broker, channels::hub& hub) : broker_(broker), hub_(hub) { broker_.set_handler(this); }
 
-void node::publish(model::publish_request&& req, broker::broker::publish_callback done) {
-    broker_.publish(std::move(req), [this, done = std::move(done)](model::result<model::publish_result> r) {
-        if (r && !r->duplicate) r->delivered_local = hub_.subscribers(r->channel);
-        done(std::move(r));
-    });
-}
-
 void node::read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
                 broker::broker::read_callback done) {
     broker_.read(channel, after, limit, std::move(done));

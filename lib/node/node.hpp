@@ -12,8 +12,17 @@ class node final : public broker::broker_handler {
 public:
     node(broker::broker& broker, channels::hub& hub);
 
-    // Publishes one event; the result's delivered_local counts this node's subscribers.
-    void publish(model::publish_request&& req, broker::broker::publish_callback done);
+    // Publishes one event; the result's delivered_local counts this node's subscribers. `done`
+    // (any callable taking the result) is held inside the broker's callback, not wrapped in a
+    // second std::function: one allocation per publish fewer on the hot path.
+    template <class Done>
+    void publish(model::publish_request&& req, Done&& done) {
+        broker_.publish(std::move(req), [this, done = std::forward<Done>(done)](
+                                            model::result<model::publish_result> r) mutable {
+            if (r && !r->duplicate) r->delivered_local = hub_.subscribers(r->channel);
+            done(std::move(r));
+        });
+    }
     void read(const std::string& channel, std::optional<std::uint64_t> after, std::size_t limit,
               broker::broker::read_callback done);
 
