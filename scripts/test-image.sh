@@ -25,7 +25,8 @@ lap() {
 [ "$(id -u)" -eq 0 ] || fail "needs root: rootful podman is what this test checks (sudo make test-image)"
 
 # ---- 1. packages (only the missing ones) ------------------------------------------------------
-packages=(podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns curl python3)
+# catatonit: `podman kube play` builds its pause image from it (a podman Recommends, not a Depends).
+packages=(podman runc catatonit mmdebstrap uidmap fuse-overlayfs slirp4netns curl python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
