@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/protocol/json_codec.hpp"
+#include "lib/util/ascii.hpp"
 
 namespace herald::sidecar {
 
@@ -52,23 +53,9 @@ std::string_view media_base(std::string_view ct) {
     return base;
 }
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// Media types are ASCII: no locale lookup per byte (std::tolower) on the publish path.
-bool iequals(std::string_view a, std::string_view lower) {
-    if (a.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != lower[i]) return false;
-    return true;
-}
-
-bool istarts_with(std::string_view a, std::string_view lower) {
-    return a.size() >= lower.size() && iequals(a.substr(0, lower.size()), lower);
-}
-
-bool iends_with(std::string_view a, std::string_view lower) {
-    return a.size() >= lower.size() && iequals(a.substr(a.size() - lower.size()), lower);
-}
+using util::iends_with;
+using util::iequals;
+using util::istarts_with;
 
 // "application/json", "application/x-www-form-urlencoded" (curl -d) and none are JSON bodies here.
 bool json_body_type(std::string_view ct) {
@@ -79,9 +66,7 @@ bool json_body_type(std::string_view ct) {
 
 // The lower-cased media type, for error messages.
 std::string media_type(std::string_view ct) {
-    std::string lower(media_base(ct));
-    for (auto& c : lower) c = ascii_lower(c);
-    return lower;
+    return util::ascii_lowered(std::string(media_base(ct)));
 }
 
 // What is refused before the broker sees it: data over the limit, a key that does not fit the

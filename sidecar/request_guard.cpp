@@ -1,7 +1,7 @@
 // Framing and origin checks ahead of routing; see request_guard.hpp.
 #include "sidecar/request_guard.hpp"
 
-#include <strings.h>
+#include "lib/util/ascii.hpp"
 
 #include "lib/auth/browser_rules.hpp"
 #include "lib/http/credentials.hpp"
@@ -9,11 +9,6 @@
 namespace herald::sidecar {
 
 namespace {
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked has no knowable length.
 // Only the last field's last coding counts.
@@ -21,8 +16,7 @@ bool transfer_encoding_ok(const request_fields& fields) {
     if (!fields.has_transfer_encoding) return true;
     std::string_view v = fields.transfer_encoding_last;
     auto comma = v.rfind(',');
-    auto last = trim(comma == std::string_view::npos ? v : v.substr(comma + 1));
-    return last.size() == 7 && strncasecmp(last.data(), "chunked", 7) == 0;
+    return util::iequals(util::trim_ows(comma == std::string_view::npos ? v : v.substr(comma + 1)), "chunked");
 }
 }  // namespace
 

@@ -2,18 +2,15 @@
 // the body appended to a string. Known fields by Beast's enum, the others by a case-insensitive name.
 #include "sidecar/request_parser.hpp"
 
-#include <strings.h>
-
 #include <cstring>
+
+#include "lib/util/ascii.hpp"
 
 namespace herald::sidecar {
 
 namespace {
 namespace http = boost::beast::http;
 
-bool named(std::string_view name, std::string_view want) {
-    return name.size() == want.size() && strncasecmp(name.data(), want.data(), want.size()) == 0;
-}
 }  // namespace
 
 std::string_view request_parser::keep(string_view s) {
@@ -64,9 +61,9 @@ void request_parser::on_field_impl(http::field name, string_view name_string, st
         case http::field::sec_websocket_version:
             return first(f.sec_websocket_version);
         case http::field::unknown:
-            if (named(name_string, "Idempotency-Key"))
+            if (util::iequals(name_string, "Idempotency-Key"))
                 first(f.idempotency_key);
-            else if (named(name_string, "Last-Event-ID"))
+            else if (util::iequals(name_string, "Last-Event-ID"))
                 first(f.last_event_id);
             return;
         default:

@@ -2,19 +2,12 @@
 #include "lib/auth/browser_rules.hpp"
 
 #include <arpa/inet.h>
-#include <strings.h>
+
+#include "lib/util/ascii.hpp"
 
 namespace herald::auth {
 
 namespace {
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool ends_with_ci(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && iequal(s.substr(s.size() - suffix.size()), suffix);
-}
-
 // Dotted-quad as inet_pton(AF_INET) reads it: four decimal octets of at most 255, no leading zero.
 bool ipv4_literal(std::string_view s) {
     int octets = 0, value = 0, digits = 0;
@@ -50,7 +43,7 @@ bool all_digits(std::string_view s) {
 bool origin_listed(std::string_view origin, const std::vector<std::string>& allowed) {
     if (origin.empty()) return false;
     for (const auto& a : allowed)
-        if (iequal(a, origin)) return true;
+        if (util::iequals(a, origin)) return true;
     return false;
 }
 
@@ -73,7 +66,7 @@ std::string allow_origin_value(std::string_view origin, const std::vector<std::s
 }
 
 bool browser_cross_origin(std::string_view origin, std::string_view sec_fetch_site) {
-    return !origin.empty() || iequal(sec_fetch_site, "cross-site") || iequal(sec_fetch_site, "same-site");
+    return !origin.empty() || util::iequals(sec_fetch_site, "cross-site") || util::iequals(sec_fetch_site, "same-site");
 }
 
 bool internal_host_allowed(std::string_view host, const std::vector<std::string>& names) {
@@ -92,10 +85,10 @@ bool internal_host_allowed(std::string_view host, const std::vector<std::string>
     }
     if (name.empty()) return false;
     if (name.back() == '.') name.remove_suffix(1);  // the fully qualified spelling "localhost."
-    if (iequal(name, "localhost") || ends_with_ci(name, ".localhost")) return true;
+    if (util::iequals(name, "localhost") || util::iends_with(name, ".localhost")) return true;
     if (ipv4_literal(name)) return true;
     for (const auto& n : names)
-        if (iequal(n, name)) return true;
+        if (util::iequals(n, name)) return true;
     return false;
 }
 

@@ -1,25 +1,17 @@
 // Header parsing for credentials; tolerant of whitespace, strict about names.
 #include "lib/http/credentials.hpp"
 
-#include <strings.h>
+#include "lib/util/ascii.hpp"
 
 namespace herald::http {
 
-namespace {
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-}  // namespace
-
 std::optional<std::string> bearer_token(std::string_view authorization) {
-    auto a = trim(authorization);
+    auto a = util::trim_ows(authorization);
     constexpr std::string_view scheme = "bearer";
-    if (a.size() <= scheme.size() || strncasecmp(a.data(), scheme.data(), scheme.size()) != 0 ||
+    if (a.size() <= scheme.size() || !util::istarts_with(a, scheme) ||
         (a[scheme.size()] != ' ' && a[scheme.size()] != '\t'))
         return std::nullopt;
-    auto v = trim(a.substr(scheme.size()));
+    auto v = util::trim_ows(a.substr(scheme.size()));
     if (v.empty()) return std::nullopt;
     return std::string(v);
 }
@@ -27,11 +19,11 @@ std::optional<std::string> bearer_token(std::string_view authorization) {
 std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
     while (!header.empty()) {
         auto semi = header.find(';');
-        auto pair = trim(header.substr(0, semi));
+        auto pair = util::trim_ows(header.substr(0, semi));
         header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
         auto eq = pair.find('=');
-        if (eq == std::string_view::npos || trim(pair.substr(0, eq)) != name) continue;
-        auto v = trim(pair.substr(eq + 1));
+        if (eq == std::string_view::npos || util::trim_ows(pair.substr(0, eq)) != name) continue;
+        auto v = util::trim_ows(pair.substr(eq + 1));
         if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
         return std::string(v);
     }

@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "lib/util/ascii.hpp"
+
 namespace herald::presence {
 
 namespace {
@@ -33,11 +35,6 @@ bool target_char(char c) {
     }
 }
 
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 }  // namespace
 
 std::string webhook_url::host_header() const {
@@ -56,7 +53,7 @@ model::result<webhook_url> parse_webhook_url(const std::string& text) {
     }
     const auto scheme_end = text.find("://");
     if (scheme_end == std::string::npos) return refuse(text, "has no http:// scheme", form_hint);
-    const std::string scheme = lower(text.substr(0, scheme_end));
+    const std::string scheme = util::ascii_lowered(text.substr(0, scheme_end));
     if (scheme == "https")
         return refuse(text, "uses https, which herald's webhooks do not speak",
                       "the app is expected on loopback: use http://; for TLS put a proxy (e.g. nginx) in front of "

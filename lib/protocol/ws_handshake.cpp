@@ -4,30 +4,17 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include <algorithm>
-#include <cctype>
+#include "lib/util/ascii.hpp"
 
 namespace herald::protocol {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // True when the comma-separated header value lists `token` (case-insensitive).
 bool has_token(std::string_view value, std::string_view token) {
     while (!value.empty()) {
         auto comma = value.find(',');
-        if (iequals(trim(value.substr(0, comma)), token)) return true;
+        if (util::iequals(util::trim_ows(value.substr(0, comma)), token)) return true;
         if (comma == std::string_view::npos) break;
         value.remove_prefix(comma + 1);
     }
